@@ -1,0 +1,3 @@
+from tasktransfer.cli import main
+
+main()

@@ -1,0 +1,39 @@
+"""The ``tasktransfer`` command: thin typer commands over the library layers.
+
+Each command module imports its heavy dependencies inside the command body, so that
+``tasktransfer --help`` stays instant and the analysis commands never import torch.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from tasktransfer.cli import tasks as tasks_cli
+from tasktransfer.errors import TaskTransferError
+from tasktransfer.tasks import UnknownTaskError
+
+app = typer.Typer(
+    name="tasktransfer",
+    help="Measure task transfer in vision-language models.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(tasks_cli.app, name="tasks", help="The task registry.")
+
+
+# Errors a user can act on become one line; set TASKTRANSFER_DEBUG=1 for the traceback.
+_USER_ERRORS = (TaskTransferError, UnknownTaskError, FileNotFoundError)
+
+
+def main() -> None:
+    """Entry point of the ``tasktransfer`` console script."""
+    try:
+        app()
+    except _USER_ERRORS as err:
+        if os.environ.get("TASKTRANSFER_DEBUG"):
+            raise
+        typer.secho(f"Error: {err}", fg=typer.colors.RED, err=True)
+        sys.exit(1)

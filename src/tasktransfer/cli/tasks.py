@@ -1,0 +1,59 @@
+"""``tasktransfer tasks ls``: show the task registry."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(no_args_is_help=True)
+
+LabelsOpt = Annotated[
+    Path | None,
+    typer.Option("--labels", help="YAML file overriding level/granularity labels or adding tasks."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+@app.command("ls")
+def list_(labels: LabelsOpt = None, as_json: JsonOpt = False) -> None:
+    """List the registered tasks with their labels and where each label comes from.
+
+    Example: tasktransfer tasks ls --labels my_labels.yaml
+    """
+    from tasktransfer.tasks import load_registry
+
+    registry = load_registry(labels)
+    if as_json:
+        rows = [
+            {
+                "name": t.name,
+                "abbrev": t.abbrev,
+                "images": t.images,
+                "choices": t.choices,
+                "level": t.level,
+                "granularity": t.granularity,
+                "provenance": dict(t.provenance),
+                "version": t.version,
+            }
+            for t in registry.values()
+        ]
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    table = Table(title=f"{len(registry)} tasks")
+    for column in ("name", "abbrev", "images", "choices", "level", "granularity"):
+        table.add_column(column)
+    for t in registry.values():
+        table.add_row(
+            t.name,
+            t.abbrev,
+            str(t.images),
+            str(t.choices),
+            f"{t.level} ({t.provenance.get('level', '?')})",
+            f"{t.granularity} ({t.provenance.get('granularity', '?')})",
+        )
+    Console().print(table)

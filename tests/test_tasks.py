@@ -1,0 +1,84 @@
+import pytest
+
+from tasktransfer.tasks import (
+    BLINK_TASKS,
+    REGISTRY,
+    UnknownTaskError,
+    get_task,
+    load_registry,
+)
+
+# Images per question and choices of BLINK's val split, as listed in the data issue.
+BLINK_SHAPES = {
+    "Art_Style": (3, 2),
+    "Counting": (1, 4),
+    "Forensic_Detection": (4, 4),
+    "Functional_Correspondence": (2, 4),
+    "Jigsaw": (3, 2),
+    "Multi-view_Reasoning": (2, 2),
+    "Object_Localization": (1, 2),
+    "Relative_Depth": (1, 2),
+    "Relative_Reflectance": (1, 3),
+    "Semantic_Correspondence": (2, 4),
+    "Spatial_Relation": (1, 2),
+    "Visual_Correspondence": (2, 4),
+    "Visual_Similarity": (3, 2),
+}
+
+
+def test_registry_has_the_thirteen_blink_tasks_with_their_shapes():
+    assert {t.name: (t.images, t.choices) for t in BLINK_TASKS} == BLINK_SHAPES
+    assert [t.abbrev for t in BLINK_TASKS] == "VS AS VC RD RR SR JG CN FC SC MR OL FD".split()
+
+
+def test_labels_stated_by_the_paper_are_marked_paper():
+    for name in ("Relative_Depth", "Relative_Reflectance", "Visual_Correspondence"):
+        assert get_task(name).level == "low"
+        assert get_task(name).provenance["level"] == "paper"
+    for name in ("Art_Style", "Counting", "Forensic_Detection"):
+        assert get_task(name).granularity == "image"
+        assert get_task(name).provenance["granularity"] == "paper"
+    for name in ("Functional_Correspondence", "Relative_Depth"):
+        assert get_task(name).granularity == "pixel"
+        assert get_task(name).provenance["granularity"] == "paper"
+    inferred = [t.name for t in BLINK_TASKS if t.provenance["level"] == "inferred"]
+    assert len(inferred) == 10
+
+
+def test_unknown_task_suggests_near_names():
+    with pytest.raises(UnknownTaskError, match="Did you mean: Counting"):
+        REGISTRY["Countng"]
+    with pytest.raises(UnknownTaskError, match="Known tasks"):
+        get_task("Something_Else_Entirely")
+
+
+def test_yaml_overrides_labels_and_adds_tasks(tmp_path):
+    path = tmp_path / "labels.yaml"
+    path.write_text(
+        "Counting: {level: low}\n"
+        "My_Task: {abbrev: MT, images: 1, choices: 3, level: mid, granularity: crop}\n"
+    )
+    registry = load_registry(path)
+    assert registry["Counting"].level == "low"
+    assert registry["Counting"].provenance["level"] == "user"
+    assert registry["Counting"].provenance["granularity"] == "paper"
+    assert registry["Counting"].version == REGISTRY["Counting"].version + 1
+    assert registry["My_Task"].letters == ("A", "B", "C")
+    assert list(registry)[-1] == "My_Task"
+    assert REGISTRY["Counting"].level == "mid"  # the default registry is untouched
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("Counting: {level: extreme}", "level must be one of"),
+        ("Counting: {colour: red}", "unknown field"),
+        ("New_Task: {abbrev: NT}", "missing"),
+        ("Counting: {abbrev: RD}", "abbreviation 'RD'"),
+    ],
+)
+def test_bad_label_files_fail_clearly(tmp_path, text, message):
+    path = tmp_path / "labels.yaml"
+    path.write_text(text)
+    with pytest.raises(ValueError, match=message):
+        load_registry(path)
