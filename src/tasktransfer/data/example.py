@@ -111,6 +111,6 @@ class Example:
             choices=tuple(str(c) for c in row["choices"]),
             answer=str(row["answer"]),
             prompt=str(row.get("prompt") or format_prompt(row["question"], row["choices"])),
-            images=images,
+            images=tuple(image for image in images if image is not None),
             explanation=str(row.get("explanation") or ""),
         )
