@@ -1,0 +1,203 @@
+"""Cells: the units of work of a study, their content keys, and how one cell runs.
+
+Per (model, run) there is one zero-shot cell that evaluates the base model on every target;
+per (model, run, source) one finetune cell that finetunes on the source and evaluates the
+adapter on every target. A cell's key hashes everything its result depends on (model
+settings, seed, source, data fingerprints, finetune and evaluation settings, package
+version), so a resumed study redoes exactly the cells whose inputs changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import socket
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import tasktransfer
+from tasktransfer.model.config import ModelConfig
+from tasktransfer.study.config import StudyConfig, run_label
+from tasktransfer.study.store import write_json_atomic, write_text_atomic
+
+ZERO_SHOT = "zero-shot"
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One unit of work: a zero-shot evaluation (``source=None``) or a finetune + evaluation."""
+
+    model: ModelConfig
+    seed: int
+    source: str | None
+    key: str
+
+    @property
+    def run(self) -> str:
+        return run_label(self.seed)
+
+    @property
+    def source_label(self) -> str:
+        """The ``source`` column of this cell's rows: the task name or ``zero-shot``."""
+        return self.source or ZERO_SHOT
+
+    @property
+    def name(self) -> str:
+        """``<model>/<run>/<source>``, the name ``--force`` and ``status`` use."""
+        return f"{model_label(self.model)}/{self.run}/{self.source_label}"
+
+    def folder(self, study_dir: Path) -> Path:
+        return (
+            study_dir / "cells" / safe_name(model_label(self.model)) / self.run / self.source_label
+        )
+
+
+def model_label(model: ModelConfig) -> str:
+    """The ``model`` column of the results table: the model's name as configured."""
+    return model.name
+
+
+def safe_name(label: str) -> str:
+    """A file-name-safe version of a label (``Qwen/Qwen2.5-VL-3B`` -> ``Qwen__Qwen2.5-VL-3B``).
+
+    Examples
+    --------
+    >>> safe_name("Qwen/Qwen2.5-VL-3B-Instruct")
+    'Qwen__Qwen2.5-VL-3B-Instruct'
+    >>> safe_name("../etc")
+    '_.._etc'
+    """
+    cleaned = "".join(c if c.isalnum() or c in "-_." else "_" for c in label.replace("/", "__"))
+    return "_" + cleaned if cleaned.startswith(".") else cleaned
+
+
+def content_key(parts: dict[str, Any]) -> str:
+    """SHA-256 of the parts as canonical JSON."""
+    blob = json.dumps(parts, sort_keys=True, default=str).encode()
+    return hashlib.sha256(blob).hexdigest()
+
+
+def plan_cells(
+    config: StudyConfig, *, eval_fingerprint: str, train_fingerprints: dict[str, str]
+) -> list[Cell]:
+    """Every cell of the study, zero-shot cells first, in a stable order.
+
+    Parameters
+    ----------
+    config : StudyConfig
+    eval_fingerprint : str
+        Fingerprint of the evaluation examples of all targets.
+    train_fingerprints : dict of str to str
+        Fingerprint of each source task's training examples.
+    """
+    shared = {
+        "version": tasktransfer.__version__,
+        "tasks": config.tasks,
+        "eval_data": eval_fingerprint,
+        "evaluation": config.evaluation.model_dump(mode="json"),
+    }
+    cells = []
+    for model in config.models:
+        for seed in config.seeds:
+            base = {**shared, "model": model.model_dump(mode="json"), "seed": seed}
+            cells.append(Cell(model, seed, None, content_key(base)))
+            for source in config.tasks:
+                key = content_key(
+                    {
+                        **base,
+                        "source": source,
+                        "train_data": train_fingerprints[source],
+                        "finetune": config.finetune.model_dump(mode="json"),
+                    }
+                )
+                cells.append(Cell(model, seed, source, key))
+    return cells
+
+
+def run_cell(cell: Cell, config: StudyConfig, study_dir: Path) -> list[dict[str, Any]]:
+    """Run one cell into its folder and return its results rows.
+
+    The folder is cleared first (a partial earlier attempt is redone from scratch);
+    ``done.json`` is written last. On an exception ``failed.json`` records it and the
+    exception propagates.
+    """
+    folder = cell.folder(study_dir)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    write_json_atomic(
+        folder / "running.json",
+        {"cell": cell.name, "pid": os.getpid(), "host": socket.gethostname(), "at": time.time()},
+    )
+    try:
+        rows, predictions, timing = _finetune_and_evaluate(cell, config, folder)
+    except BaseException as err:
+        write_json_atomic(
+            folder / "failed.json",
+            {"cell": cell.name, "error": repr(err), "traceback": traceback.format_exc()},
+        )
+        raise
+    finally:
+        (folder / "running.json").unlink(missing_ok=True)
+    write_text_atomic(
+        folder / "predictions.jsonl",
+        "".join(json.dumps(p, sort_keys=True) + "\n" for p in predictions),
+    )
+    write_json_atomic(
+        folder / "done.json", {"cell": cell.name, "key": cell.key, "rows": rows, "timing": timing}
+    )
+    return rows
+
+
+def _finetune_and_evaluate(cell: Cell, config: StudyConfig, folder: Path):
+    # Heavy imports here: planning a study or reading its status needs no torch.
+    import torch
+
+    from tasktransfer.data import load_examples
+    from tasktransfer.model import evaluate, finetune
+
+    # The same thread count under every executor keeps CPU results identical.
+    torch.set_num_threads(config.executor.cpus_per_cell)
+    timing: dict[str, float] = {}
+    adapter = None
+    if cell.source is not None:
+        started = time.perf_counter()
+        train = load_examples(
+            config.train_data.source,
+            [cell.source],
+            config.train_data.split,
+            limit=config.train_data.limit,
+        )[cell.source]
+        adapter = finetune(
+            cell.model, train, folder / "adapter", config=config.finetune, seed=cell.seed
+        )
+        timing["finetune_s"] = time.perf_counter() - started
+    started = time.perf_counter()
+    targets = load_examples(
+        config.eval_data.source, config.tasks, config.eval_data.split, limit=config.eval_data.limit
+    )
+    result = evaluate(
+        cell.model, targets, adapters={cell.source_label: adapter}, config=config.evaluation
+    )
+    timing["evaluate_s"] = time.perf_counter() - started
+    identity = {"model": model_label(cell.model), "run": cell.run, "source": cell.source_label}
+    rows = [
+        {
+            **identity,
+            "target": row["target"],
+            "n_correct": row["n_correct"],
+            "n_total": row["n_total"],
+            "answer_counts": row["answer_counts"],
+            "n_unparsed": row["n_unparsed"],
+            "collapsed": row["collapsed"],
+        }
+        for row in result.rows
+    ]
+    predictions = [
+        {**identity, **{k: v for k, v in p.items() if k != "adapter"}} for p in result.predictions
+    ]
+    return rows, predictions, timing

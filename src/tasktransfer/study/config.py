@@ -1,0 +1,180 @@
+"""Study configuration: a YAML file validated by pydantic, with ``key=value`` overrides.
+
+A study names its model(s), tasks, seeds, data, finetune and evaluation settings, executor
+and output folder. :func:`load_study_config` resolves a shipped config by name (see
+:func:`shipped_configs`) or reads a YAML path, applies dotted overrides such as
+``finetune.steps=50``, and reports every invalid field at once, naming the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from tasktransfer.errors import InputError
+from tasktransfer.model.config import EvalConfig, FinetuneConfig, ModelConfig
+from tasktransfer.tasks import REGISTRY, UnknownTaskError
+
+SYNTHETIC = "synthetic"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataConfig(_Strict):
+    """Where a study's examples come from."""
+
+    source: str | None = Field(
+        SYNTHETIC,
+        description="'synthetic', a local folder in the BLINK schema, or a hub dataset id.",
+    )
+    split: str = Field(description="Split to read, e.g. 'train' or 'val'.")
+    limit: int | None = Field(None, ge=1, description="At most this many examples per task.")
+
+
+class ExecutorConfig(_Strict):
+    """How cells run: one after another in this process, or as Ray tasks."""
+
+    kind: Literal["local", "ray"] = "local"
+    address: str | None = Field(None, description="Ray cluster to join; None starts a local one.")
+    cpus_per_cell: int = Field(1, ge=1, description="CPU threads per cell (also torch threads).")
+    gpus_per_cell: float = Field(0, ge=0, description="GPUs per cell (Ray resource request).")
+    max_retries: int = Field(1, ge=0, description="Ray retries of a failed cell.")
+
+
+class StudyConfig(_Strict):
+    """One transfer study. Every field has a YAML key of the same name."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    models: list[ModelConfig] = Field(min_length=1)
+    tasks: list[str] = Field(min_length=1)
+    seeds: list[int] = Field(min_length=1, description="One run per seed, labelled seed_<n>.")
+    eval_data: DataConfig
+    train_data: DataConfig
+    finetune: FinetuneConfig = FinetuneConfig()
+    evaluation: EvalConfig = EvalConfig()
+    executor: ExecutorConfig = ExecutorConfig()
+    output: Path = Field(Path("studies/study"), description="The study folder.")
+
+    @field_validator("tasks")
+    @classmethod
+    def _known_tasks(cls, tasks: list[str]) -> list[str]:
+        try:
+            names = [REGISTRY.resolve(t).name for t in tasks]
+        except UnknownTaskError as err:  # pydantic reports ValueErrors, not KeyErrors
+            raise ValueError(str(err)) from None
+        if len(set(names)) != len(names):
+            raise ValueError(f"tasks are listed twice: {sorted(names)}")
+        return names
+
+    @field_validator("seeds")
+    @classmethod
+    def _distinct_seeds(cls, seeds: list[int]) -> list[int]:
+        if len(set(seeds)) != len(seeds):
+            raise ValueError(f"seeds must be distinct, got {seeds}")
+        return seeds
+
+    @property
+    def runs(self) -> list[str]:
+        """Run labels, one per seed."""
+        return [run_label(seed) for seed in self.seeds]
+
+
+def run_label(seed: int) -> str:
+    """``seed_3`` for seed 3."""
+    return f"seed_{seed}"
+
+
+def shipped_configs() -> dict[str, Path]:
+    """The configs shipped with the package, by name (``quickstart``, ``synthetic-full``, ...)."""
+    folder = resources.files("tasktransfer.study") / "configs"
+    return {Path(p.name).stem: Path(str(p)) for p in folder.iterdir() if p.name.endswith(".yaml")}
+
+
+def resolve_config_path(name_or_path: str | Path) -> Path:
+    """A shipped config's file for its name, else ``name_or_path`` as a file path."""
+    shipped = shipped_configs()
+    if str(name_or_path) in shipped:
+        return shipped[str(name_or_path)]
+    path = Path(name_or_path)
+    if not path.is_file():
+        raise InputError(
+            f"No study config {str(name_or_path)!r}: not a file and not a shipped config "
+            f"({', '.join(sorted(shipped))})."
+        )
+    return path
+
+
+def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
+    """Apply ``key.sub=value`` overrides; values are parsed as YAML (``steps=50`` is an int).
+
+    Examples
+    --------
+    >>> apply_overrides({"finetune": {"steps": 10}}, ["finetune.steps=50", "seeds=[0, 1]"])
+    {'finetune': {'steps': 50}, 'seeds': [0, 1]}
+    """
+    for override in overrides:
+        key, sep, raw = override.partition("=")
+        if not sep or not key:
+            raise InputError(f"Override {override!r} is not of the form key=value.")
+        node = data
+        *parents, leaf = key.split(".")
+        for part in parents:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise InputError(f"Override {override!r}: {part!r} is not a section.")
+            node = child
+        node[leaf] = yaml.safe_load(raw)
+    return data
+
+
+def load_study_config(
+    name_or_path: str | Path,
+    overrides: Sequence[str] = (),
+    *,
+    output: Path | None = None,
+) -> StudyConfig:
+    """Read, override and validate a study config.
+
+    Parameters
+    ----------
+    name_or_path : str or Path
+        A shipped config name (see :func:`shipped_configs`) or a YAML file.
+    overrides : sequence of str, default=()
+        ``key=value`` strings with dotted keys, applied in order.
+    output : Path or None, default=None
+        Overrides the ``output`` field.
+
+    Returns
+    -------
+    StudyConfig
+
+    Raises
+    ------
+    InputError
+        Listing every invalid field with its location in the file.
+    """
+    path = resolve_config_path(name_or_path)
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise InputError(f"{path}: not valid YAML: {err}") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: expected a mapping of settings, got {type(data).__name__}.")
+    data = apply_overrides(data, overrides)
+    if output is not None:
+        data["output"] = str(output)
+    try:
+        return StudyConfig.model_validate(data)
+    except ValidationError as err:
+        problems = "\n".join(
+            f"  {'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}"
+            for e in err.errors()
+        )
+        raise InputError(f"{path}: invalid study config:\n{problems}") from None

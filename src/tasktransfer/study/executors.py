@@ -1,0 +1,90 @@
+"""Executors: run a study's pending cells, locally in this process or as Ray tasks.
+
+Both call :func:`tasktransfer.study.cells.run_cell` and report each cell through the same
+callbacks, so the study runner does not care which one runs. A failed cell never stops the
+others; failures are returned by cell name.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from tasktransfer.study.cells import Cell, run_cell
+from tasktransfer.study.config import StudyConfig
+
+OnStart = Callable[[Cell], None]
+OnFinish = Callable[[Cell, BaseException | None], None]
+
+
+def run_local(
+    cells: Sequence[Cell],
+    config: StudyConfig,
+    study_dir: Path,
+    on_start: OnStart,
+    on_finish: OnFinish,
+) -> dict[str, BaseException]:
+    """Run cells one after another in this process."""
+    failures: dict[str, BaseException] = {}
+    for cell in cells:
+        on_start(cell)
+        try:
+            run_cell(cell, config, study_dir)
+        except Exception as err:  # recorded in the cell's failed.json; go on with the rest
+            failures[cell.name] = err
+            on_finish(cell, err)
+        else:
+            on_finish(cell, None)
+    return failures
+
+
+def run_ray(
+    cells: Sequence[Cell],
+    config: StudyConfig,
+    study_dir: Path,
+    on_start: OnStart,
+    on_finish: OnFinish,
+) -> dict[str, BaseException]:
+    """Run each cell as a Ray task with the CPU/GPU request of ``config.executor``.
+
+    Joins ``config.executor.address`` when given, else starts a local Ray cluster. A cell
+    that raises is retried ``max_retries`` times (its folder is cleared on each try).
+    """
+    import ray
+
+    settings = config.executor
+    if not ray.is_initialized():
+        # Workers see the driver's TASKTRANSFER_* settings (cache and reference folders).
+        env = {k: v for k, v in os.environ.items() if k.startswith("TASKTRANSFER_")}
+        ray.init(
+            address=settings.address,
+            runtime_env={"env_vars": env},
+            include_dashboard=False,
+            log_to_driver=False,
+        )
+    remote_cell = ray.remote(
+        num_cpus=settings.cpus_per_cell,
+        num_gpus=settings.gpus_per_cell,
+        max_retries=settings.max_retries,
+        retry_exceptions=True,
+    )(run_cell)
+    pending = {}
+    for cell in cells:
+        on_start(cell)
+        pending[remote_cell.remote(cell, config, study_dir.resolve())] = cell
+    failures: dict[str, BaseException] = {}
+    while pending:
+        [ref], _ = ray.wait(list(pending), num_returns=1)
+        cell = pending.pop(ref)
+        try:
+            ray.get(ref)
+        except Exception as err:
+            failures[cell.name] = err
+            on_finish(cell, err)
+        else:
+            on_finish(cell, None)
+    return failures
+
+
+EXECUTORS = {"local": run_local, "ray": run_ray}
