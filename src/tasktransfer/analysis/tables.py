@@ -1,0 +1,325 @@
+"""Read results tables and published PGF tables into per-model PGF arrays.
+
+Two formats are accepted, told apart by their columns:
+
+* the results table of ``DESIGN.md``: ``model,run,source,target,n_correct,n_total``
+  (``model`` may be absent when the label is given); rows whose source is ``zero-shot``
+  are the baselines of their run;
+* the published PGF table: ``seed,ft_task,task,perfection_gap_factor``.
+
+This is the one entry check of the analysis: every problem with a row is an
+:class:`~tasktransfer.errors.InputError` naming the file, the 1-based line and the column.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from tasktransfer.analysis import reference
+from tasktransfer.analysis.metrics import pgf
+from tasktransfer.errors import InputError
+from tasktransfer.tasks import REGISTRY, Registry, UnknownTaskError
+
+ZERO_SHOT = "zero-shot"
+RESULTS_COLUMNS = ("model", "run", "source", "target", "n_correct", "n_total")
+PGF_COLUMNS = ("seed", "ft_task", "task", "perfection_gap_factor")
+
+
+class IncompleteTableWarning(UserWarning):
+    """Some (run, source, target) cells are missing; they are NaN and left out."""
+
+
+@dataclass(frozen=True, eq=False)
+class ModelRuns:
+    """The PGF of one model over its runs, as read from one table.
+
+    Attributes
+    ----------
+    model : str
+        Model label.
+    tasks : tuple of str
+        Task order of both axes (registry order).
+    runs : tuple of str
+        Run labels, in order of first appearance.
+    pgf : ndarray of shape (n_runs, n_tasks, n_tasks)
+        Rows are sources, columns targets; NaN where undefined or missing (a task that
+        was never finetuned on has an all-NaN row).
+    origin : str
+        The file (or alias) it was read from.
+    acc : ndarray of shape (n_runs, n_tasks, n_tasks) or None
+        Finetuned accuracies, for a results table of counts.
+    acc0 : ndarray of shape (n_runs, n_tasks) or None
+        Zero-shot accuracies per run, for a results table of counts.
+    """
+
+    model: str
+    tasks: tuple[str, ...]
+    runs: tuple[str, ...]
+    pgf: np.ndarray
+    origin: str
+    acc: np.ndarray | None = None
+    acc0: np.ndarray | None = None
+
+
+def infer_label(path: str | Path) -> str:
+    """A model label from a file name: the published prefix and ``pgf_`` are dropped.
+
+    Examples
+    --------
+    >>> infer_label("task_transferability_data_perfection_gap_factor_qwen-2.5vl-32B-instruct.csv")
+    'qwen-2.5vl-32B-instruct'
+    >>> infer_label("out/pgf_tiny.csv")
+    'tiny'
+    """
+    stem = Path(path).stem
+    for prefix in (reference.FILE_PREFIX, "pgf_"):
+        if stem.startswith(prefix) and len(stem) > len(prefix):
+            return stem[len(prefix) :]
+    return stem
+
+
+def read_inputs(
+    inputs: Sequence[str | Path],
+    *,
+    models: Sequence[str | None] | None = None,
+    registry: Registry = REGISTRY,
+    ceilings: Mapping[str, float] | None = None,
+    reference_dir: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+) -> list[ModelRuns]:
+    """Read several tables (paths or ``sachdeva2026:SIZE`` aliases), one or more models each.
+
+    Parameters
+    ----------
+    inputs : sequence of str or Path
+    models : sequence of (str or None) or None, default=None
+        A label per input: it names the model of a table without a ``model`` column, or
+        renames the single model of one with it. ``None`` infers labels (the ``model``
+        column, else the file name).
+    registry : Registry, default=REGISTRY
+        Known tasks; an unknown task name is an error.
+    ceilings : mapping of str to float or None, default=None
+        Per-task accuracy ceiling in (0, 1] (default 1), for results tables of counts.
+    reference_dir, cache_dir : str or Path or None
+        See :func:`tasktransfer.analysis.reference.resolve_alias`.
+
+    Returns
+    -------
+    list of ModelRuns
+        In input order; model labels are unique.
+    """
+    if models is not None and len(models) != len(inputs):
+        raise InputError(
+            f"got {len(models)} model label(s) for {len(inputs)} input(s); give one --model "
+            "per input, or none to infer them"
+        )
+    ceilings = check_ceilings(ceilings, registry)
+    out: list[ModelRuns] = []
+    for k, source in enumerate(inputs):
+        label = models[k] if models is not None else None
+        path = Path(source)
+        if reference.is_alias(str(source)):
+            path = reference.resolve_alias(
+                str(source), reference_dir=reference_dir, cache_dir=cache_dir
+            )
+        out.extend(read_table(path, model=label, registry=registry, ceilings=ceilings))
+    seen: dict[str, str] = {}
+    for item in out:
+        if item.model in seen:
+            raise InputError(
+                f"model {item.model!r} appears in both {seen[item.model]} and {item.origin}; "
+                "give distinct labels with --model"
+            )
+        seen[item.model] = item.origin
+    return out
+
+
+def check_ceilings(ceilings, registry: Registry = REGISTRY) -> dict[str, float]:
+    """Validate per-task ceilings: known task names, values in (0, 1]."""
+    out = {}
+    for task, value in (ceilings or {}).items():
+        registry[task]  # raises UnknownTaskError with suggestions
+        value = float(value)
+        if not 0 < value <= 1:
+            raise InputError(f"ceiling of {task} must be a float in (0, 1]; got {value}")
+        out[task] = value
+    return out
+
+
+def read_table(
+    path: str | Path,
+    *,
+    model: str | None = None,
+    registry: Registry = REGISTRY,
+    ceilings: Mapping[str, float] | None = None,
+) -> list[ModelRuns]:
+    """Read one results table or published PGF table.
+
+    Parameters
+    ----------
+    path : str or Path
+    model : str or None, default=None
+        See ``models`` in :func:`read_inputs`.
+    registry : Registry, default=REGISTRY
+    ceilings : mapping of str to float or None, default=None
+
+    Returns
+    -------
+    list of ModelRuns
+        One per model in the table, in order of first appearance.
+    """
+    path = Path(path)
+    with path.open(newline="") as f:
+        reader = csv.DictReader(f)
+        header = [c.strip() for c in reader.fieldnames or []]
+        reader.fieldnames = header
+        is_pgf = "perfection_gap_factor" in header
+        required = PGF_COLUMNS if is_pgf else RESULTS_COLUMNS
+        if not is_pgf and (model is not None or "model" not in header):
+            required = tuple(c for c in RESULTS_COLUMNS if c != "model")
+        missing = [c for c in required if c not in header]
+        if missing:
+            kind = "published PGF table" if is_pgf else "results table"
+            raise InputError(
+                f"{path}, line 1: missing column(s) {', '.join(missing)}; a {kind} needs "
+                f"{','.join(required)} (a PGF table needs {','.join(PGF_COLUMNS)})"
+            )
+        rows = [(reader.line_num, row) for row in reader]
+    if not rows:
+        raise InputError(f"{path}: the table has a header but no rows")
+    in_column = list(dict.fromkeys((row.get("model") or "").strip() for _, row in rows))
+    if model is not None and len(in_column) > 1:
+        raise InputError(
+            f"{path}: --model {model!r} given but the table holds {len(in_column)} models "
+            f"({', '.join(in_column)}); leave --model out to use its model column"
+        )
+    records = _parse_rows(path, rows, is_pgf=is_pgf, registry=registry, model=model)
+    labels = list(dict.fromkeys(key[0] for key in records))
+    out = []
+    for label in labels:
+        mine = {key[1:]: value for key, value in records.items() if key[0] == label}
+        if is_pgf:
+            out.append(_from_pgf(path, label, mine, registry))
+        else:
+            out.append(_from_counts(path, label, mine, registry, ceilings or {}))
+    return out
+
+
+def _parse_rows(path, rows, *, is_pgf, registry, model):
+    """{(model, run, source, target): (line, value)}, every row checked."""
+    run_col, source_col, target_col = PGF_COLUMNS[:3] if is_pgf else RESULTS_COLUMNS[1:4]
+    default_label = infer_label(path)
+    records: dict[tuple, tuple] = {}
+    for line, row in rows:
+        where = f"{path}, line {line}"
+        for column in (run_col, source_col, target_col):
+            if not (row.get(column) or "").strip():
+                raise InputError(f"{where}, column {column!r}: empty value")
+        run, source, target = (row[c].strip() for c in (run_col, source_col, target_col))
+        for column, task in ((source_col, source), (target_col, target)):
+            if column == "source" and task == ZERO_SHOT:
+                continue
+            try:
+                registry[task]
+            except UnknownTaskError as err:
+                raise InputError(f"{where}, column {column!r}: {err}") from None
+        if is_pgf:
+            value = _number(row["perfection_gap_factor"], float, where, "perfection_gap_factor")
+            if math.isinf(value):
+                raise InputError(f"{where}, column 'perfection_gap_factor': infinite value")
+        else:
+            correct = _number(row["n_correct"], int, where, "n_correct")
+            total = _number(row["n_total"], int, where, "n_total")
+            if total <= 0:
+                raise InputError(f"{where}, column 'n_total': must be positive, got {total}")
+            if not 0 <= correct <= total:
+                raise InputError(
+                    f"{where}, column 'n_correct': {correct} is not within 0..n_total={total}"
+                )
+            value = correct / total
+        label = model or (row.get("model") or "").strip() or default_label
+        key = (label, run, source, target)
+        if key in records:
+            raise InputError(
+                f"{where}: duplicate row for model {key[0]!r}, {run_col} {run!r}, "
+                f"{source_col} {source!r}, {target_col} {target!r} "
+                f"(first at line {records[key][0]})"
+            )
+        records[key] = (line, value)
+    return records
+
+
+def _number(text, kind, where, column):
+    try:
+        return kind((text or "").strip())
+    except ValueError:
+        raise InputError(
+            f"{where}, column {column!r}: expected {'an integer' if kind is int else 'a number'}, "
+            f"got {text!r}"
+        ) from None
+
+
+def _axes(records, registry):
+    runs = tuple(dict.fromkeys(run for run, source, _ in records if source != ZERO_SHOT))
+    seen = {t for run, source, target in records if source != ZERO_SHOT for t in (source, target)}
+    return runs, tuple(t for t in registry if t in seen)
+
+
+def _from_pgf(path, label, records, registry):
+    runs, tasks = _axes(records, registry)
+    index = {t: k for k, t in enumerate(tasks)}
+    run_index = {r: k for k, r in enumerate(runs)}
+    values = np.full((len(runs), len(tasks), len(tasks)), np.nan)
+    for (run, source, target), (_, value) in records.items():
+        values[run_index[run], index[source], index[target]] = value
+    _warn_missing(path, label, values.shape, records)
+    return ModelRuns(label, tasks, runs, values, str(path))
+
+
+def _from_counts(path, label, records, registry, ceilings):
+    runs, tasks = _axes(records, registry)
+    index = {t: k for k, t in enumerate(tasks)}
+    run_index = {r: k for k, r in enumerate(runs)}
+    baselines = {(run, t): acc for (run, s, t), (_, acc) in records.items() if s == ZERO_SHOT}
+    baseline_runs = {run for run, _ in baselines}
+    acc = np.full((len(runs), len(tasks), len(tasks)), np.nan)
+    acc0 = np.full((len(runs), len(tasks)), np.nan)
+    for (run, source, target), (line, value) in records.items():
+        if source == ZERO_SHOT:
+            continue
+        # A run without its own baseline borrows the model's only one, when there is one.
+        base_run = run if (run, target) in baselines or len(baseline_runs) != 1 else None
+        base_run = base_run or next(iter(baseline_runs))
+        if (base_run, target) not in baselines:
+            raise InputError(
+                f"{path}, line {line}: source {source!r} of model {label!r}, run {run!r} has "
+                f"no zero-shot baseline on target {target!r}; add a row with source "
+                f"'{ZERO_SHOT}' for that run and target"
+            )
+        acc[run_index[run], index[source], index[target]] = value
+        acc0[run_index[run], index[target]] = baselines[(base_run, target)]
+    ceiling = np.array([ceilings.get(t, 1.0) for t in tasks])
+    values = pgf(acc, acc0, ceiling=ceiling)
+    _warn_missing(path, label, acc.shape, records)
+    return ModelRuns(label, tasks, runs, values, str(path), acc=acc, acc0=acc0)
+
+
+def _warn_missing(path, label, shape, records):
+    n_runs, _, n_tasks = shape
+    n_sources = len({s for _, s, _ in records if s != ZERO_SHOT})
+    expected = n_runs * n_sources * n_tasks
+    found = sum(1 for _, s, _ in records if s != ZERO_SHOT)
+    if found < expected:
+        warnings.warn(
+            f"{path}: model {label!r} has {expected - found} of {expected} "
+            "(run, source, target) cells missing; they are left out of every aggregate",
+            IncompleteTableWarning,
+            stacklevel=4,
+        )
