@@ -1,0 +1,158 @@
+"""Load a VLM and its processor: a hub id, a local folder, or the offline tiny model.
+
+Public API
+----------
+LoadedModel
+    ``.model`` (in eval mode), ``.processor``, ``.arch`` (the :mod:`architectures` row),
+    ``.config`` (the :class:`ModelConfig`), ``.source`` (the folder or hub id actually loaded),
+    ``.describe()`` (a JSON-ready record of what was loaded, for every output's metadata).
+load_model(model) -> LoadedModel
+    ``model`` is a :class:`ModelConfig` or just its ``name``.
+resolve_source(name) -> str
+    ``"tiny"`` -> the cached tiny base folder (built on first use); a local folder -> itself;
+    otherwise a hub id, checked for shape.
+
+Everything goes through ``AutoModelForImageTextToText`` and ``AutoProcessor`` (or the processor
+class the architecture row names): safetensors only, ``trust_remote_code`` only when asked,
+sdpa attention by default, bf16 on CUDA and fp32 on CPU unless ``dtype`` says otherwise.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tasktransfer.errors import InputError
+from tasktransfer.model.architectures import Architecture, get_architecture
+from tasktransfer.model.config import ModelConfig
+
+# owner/name, as the hub spells repository ids; anything else is not sent anywhere.
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+@dataclass
+class LoadedModel:
+    """A model ready for finetuning or evaluation, with what is needed to prompt it."""
+
+    model: Any
+    processor: Any
+    arch: Architecture
+    config: ModelConfig
+    source: str
+
+    @property
+    def device(self):
+        """The device of the model's parameters."""
+        return next(self.model.parameters()).device
+
+    @property
+    def dtype(self):
+        """The floating dtype of the model's parameters."""
+        return next(self.model.parameters()).dtype
+
+    def describe(self) -> dict[str, Any]:
+        """What was loaded, JSON-ready: record it beside every output.
+
+        Keys: name, source, model_type, dtype, device, image_max_pixels, attn_implementation,
+        trust_remote_code, n_parameters.
+        """
+        return {
+            "name": self.config.name,
+            "source": self.source,
+            "model_type": self.arch.model_type,
+            "dtype": str(self.dtype).removeprefix("torch."),
+            "device": str(self.device),
+            "image_max_pixels": self.config.image_max_pixels,
+            "attn_implementation": self.config.attn_implementation,
+            "trust_remote_code": self.config.trust_remote_code,
+            "n_parameters": sum(p.numel() for p in self.model.parameters()),
+        }
+
+
+def resolve_source(name: str) -> str:
+    """The folder or hub id that ``name`` stands for.
+
+    Raises
+    ------
+    InputError
+        When ``name`` is neither ``"tiny"``, an existing folder, nor shaped like a hub id.
+    """
+    if name == "tiny":
+        from tasktransfer.model.tiny import tiny_base_path
+
+        return str(tiny_base_path())
+    path = Path(name).expanduser()
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise InputError(
+                f"model folder {path} has no config.json (save it with save_pretrained)"
+            )
+        return str(path)
+    if _HUB_ID.match(name) and not path.exists():
+        return name
+    raise InputError(
+        f"model {name!r} is not 'tiny', an existing folder, or a hub id like "
+        "'Qwen/Qwen2.5-VL-3B-Instruct'"
+    )
+
+
+def _import_object(spec: str):
+    module, _, attr = spec.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def _pick_device_dtype(config: ModelConfig):
+    import torch
+
+    device = torch.device(config.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    if config.dtype is not None:
+        dtype = getattr(torch, config.dtype)
+    else:
+        dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
+    return device, dtype
+
+
+def load_model(model: ModelConfig | str) -> LoadedModel:
+    """Load model and processor.
+
+    Parameters
+    ----------
+    model : ModelConfig or str
+        A configuration, or a name (``"tiny"``, a folder, a hub id) with default settings.
+
+    Returns
+    -------
+    LoadedModel
+        The model is in eval mode on the chosen device.
+
+    Raises
+    ------
+    InputError
+        For a name that is not a model.
+    tasktransfer.model.architectures.UnsupportedArchitectureError
+        For a model type missing from the architecture table.
+    """
+    from transformers import AutoConfig, AutoModelForImageTextToText, AutoProcessor
+
+    config = ModelConfig(name=model) if isinstance(model, str) else model
+    source = resolve_source(config.name)
+    remote = config.trust_remote_code
+    model_type = AutoConfig.from_pretrained(source, trust_remote_code=remote).model_type
+    arch = get_architecture(model_type)
+    device, dtype = _pick_device_dtype(config)
+    network = AutoModelForImageTextToText.from_pretrained(
+        source,
+        dtype=dtype,
+        attn_implementation=config.attn_implementation,
+        use_safetensors=True,
+        trust_remote_code=remote,
+    )
+    network.to(device).eval()
+    processor_class = (
+        _import_object(arch.processor_class) if arch.processor_class else AutoProcessor
+    )
+    processor = processor_class.from_pretrained(source, trust_remote_code=remote)
+    return LoadedModel(model=network, processor=processor, arch=arch, config=config, source=source)

@@ -1,0 +1,308 @@
+"""The offline tiny models: real transformers architectures, built without the hub.
+
+Public API
+----------
+build_tiny_llava(seed=0) -> (model, processor)
+    A 0.4 M-parameter ``LlavaForConditionalGeneration`` (CLIP vision tower with learned absolute
+    position embeddings, 64 px images, patch 8; 2-layer Qwen2 language model) with random
+    weights and a locally built byte-level tokenizer and processor.
+build_tiny_qwen2_5_vl(seed=0) -> (model, processor)
+    A tiny ``Qwen2_5_VLForConditionalGeneration`` with random weights, for tests of what is
+    specific to Qwen2.5-VL (processor, image tokens, LoRA targeting). It does not learn
+    positions (see ``notes/tiny-models.md``), so it is never the default.
+build_tiny_base(out_dir, *, recipe=TINY_BASE_RECIPE) -> Path
+    Trains the tiny LLaVA (full finetuning, deterministic) on generic synthetic questions that
+    are not the 13 study tasks (:func:`tasktransfer.data.synthetic.generic_examples`) and saves
+    model + processor with ``save_pretrained`` (safetensors).
+tiny_base_path() -> Path
+    The cached base, built on first use under ``$TASKTRANSFER_CACHE`` (default
+    ``~/.cache/tasktransfer``) in a folder keyed by a hash of the recipe;
+    ``ModelConfig(name="tiny")`` loads it.
+
+Why LLaVA and not Qwen2.5-VL: the tiny Qwen2.5-VL's vision tower has only rotary (relative)
+positions and its language model's height/width rotary channels barely turn at rope_theta 1e6,
+so "where" questions stay at chance; CLIP's learned absolute position embeddings let the tiny
+LLaVA learn them in a few hundred steps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+# Special tokens of the byte-level tokenizer; the chat template uses the ChatML markers.
+_SPECIALS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>")
+_LLAVA_IMAGE = "<image>"
+_QWEN_VISION = ("<|vision_start|>", "<|vision_end|>", "<|image_pad|>", "<|video_pad|>")
+
+# ChatML with images first (BLINK puts the images before the question), then the text.
+_CHAT_TEMPLATE = (
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
+    "{% if message['content'] is string %}{{ message['content'] }}"
+    "{% else %}{% for item in message['content'] %}"
+    "{% if item['type'] == 'image' %}{{ image_marker }}"
+    "{% elif item['type'] == 'text' %}{{ item['text'] }}{% endif %}"
+    "{% endfor %}{% endif %}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+)
+
+TINY_IMAGE_SIZE = 64
+
+# The recipe of the cached base; any change moves the cache key (tiny_base_path).
+TINY_BASE_RECIPE: dict = {
+    "version": 1,
+    "init_seed": 0,
+    "data_seed": 1234,
+    "n_examples": 24000,
+    "steps": 1500,
+    "batch_size": 16,
+    "learning_rate": 1e-3,
+    "image_size": TINY_IMAGE_SIZE,
+}
+
+
+def _byte_level_tokenizer(extra_specials: tuple[str, ...]):
+    """A Qwen2 tokenizer over the 256 byte symbols, no merges: every byte is one token."""
+    from tokenizers.pre_tokenizers import ByteLevel
+    from transformers import Qwen2Tokenizer
+
+    symbols = sorted(ByteLevel.alphabet())
+    vocab = {s: i for i, s in enumerate(symbols)}
+    for token in _SPECIALS + extra_specials:
+        vocab[token] = len(vocab)
+    tokenizer = Qwen2Tokenizer(
+        vocab=vocab,
+        merges=[],
+        unk_token="<|endoftext|>",
+        eos_token="<|im_end|>",
+        pad_token="<|endoftext|>",
+    )
+    tokenizer.add_special_tokens({"additional_special_tokens": list(_SPECIALS + extra_specials)})
+    return tokenizer
+
+
+def build_tiny_llava(seed: int = 0):
+    """A tiny LLaVA (random weights) and its processor.
+
+    Parameters
+    ----------
+    seed : int, default=0
+        Seed of the weight initialisation.
+
+    Returns
+    -------
+    model : transformers.LlavaForConditionalGeneration
+    processor : transformers.LlavaProcessor
+    """
+    import torch
+    from transformers import (
+        CLIPImageProcessorPil,
+        CLIPVisionConfig,
+        LlavaConfig,
+        LlavaForConditionalGeneration,
+        LlavaProcessor,
+        Qwen2Config,
+    )
+
+    tokenizer = _byte_level_tokenizer((_LLAVA_IMAGE,))
+    image_processor = CLIPImageProcessorPil(
+        size={"shortest_edge": TINY_IMAGE_SIZE},
+        crop_size={"height": TINY_IMAGE_SIZE, "width": TINY_IMAGE_SIZE},
+    )
+    # num_additional_image_tokens=1 counts CLIP's class token, which the "default" feature
+    # strategy drops: 64 patches -> 64 image tokens (without it the processor emits 63).
+    processor = LlavaProcessor(
+        image_processor=image_processor,
+        tokenizer=tokenizer,
+        patch_size=8,
+        vision_feature_select_strategy="default",
+        num_additional_image_tokens=1,
+        chat_template=_CHAT_TEMPLATE.replace("{{ image_marker }}", _LLAVA_IMAGE),
+    )
+    vocab_size = len(tokenizer)
+    config = LlavaConfig(
+        vision_config=CLIPVisionConfig(
+            hidden_size=64,
+            intermediate_size=128,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            image_size=TINY_IMAGE_SIZE,
+            patch_size=8,
+            projection_dim=64,
+        ),
+        text_config=Qwen2Config(
+            vocab_size=vocab_size,
+            hidden_size=128,
+            intermediate_size=256,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            max_position_embeddings=2048,
+            tie_word_embeddings=True,
+            eos_token_id=tokenizer.convert_tokens_to_ids("<|im_end|>"),
+            pad_token_id=tokenizer.pad_token_id,
+        ),
+        image_token_id=tokenizer.convert_tokens_to_ids(_LLAVA_IMAGE),
+        vision_feature_select_strategy="default",
+        vision_feature_layer=-1,
+        tie_word_embeddings=True,
+    )
+    torch.manual_seed(seed)
+    model = LlavaForConditionalGeneration(config).eval()
+    return model, processor
+
+
+def build_tiny_qwen2_5_vl(seed: int = 0):
+    """A tiny Qwen2.5-VL (random weights, about 0.2 M parameters) and its processor.
+
+    The processor caps images at 112 x 112 pixels (16 merged image tokens per image).
+    ``mrope_section`` sums to ``head_dim / 2`` as the multimodal rotary embedding requires.
+
+    Parameters
+    ----------
+    seed : int, default=0
+
+    Returns
+    -------
+    model : transformers.Qwen2_5_VLForConditionalGeneration
+    processor : tasktransfer.model.processors.ImageOnlyQwen2_5_VLProcessor
+    """
+    import torch
+    from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
+    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import (
+        Qwen2VLImageProcessorPil,
+    )
+
+    from tasktransfer.model.processors import ImageOnlyQwen2_5_VLProcessor
+
+    tokenizer = _byte_level_tokenizer(_QWEN_VISION)
+    image_processor = Qwen2VLImageProcessorPil(min_pixels=56 * 56, max_pixels=112 * 112)
+    marker = "<|vision_start|><|image_pad|><|vision_end|>"
+    processor = ImageOnlyQwen2_5_VLProcessor(
+        image_processor=image_processor,
+        tokenizer=tokenizer,
+        chat_template=_CHAT_TEMPLATE.replace("{{ image_marker }}", marker),
+    )
+    ids = tokenizer.convert_tokens_to_ids
+    head_dim = 32
+    config = Qwen2_5_VLConfig(
+        vision_config=dict(
+            depth=2,
+            hidden_size=32,
+            intermediate_size=64,
+            num_heads=2,
+            out_hidden_size=64,
+            fullatt_block_indexes=[1],
+            window_size=56,
+        ),
+        text_config=dict(
+            vocab_size=len(tokenizer),
+            hidden_size=64,
+            intermediate_size=128,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            num_key_value_heads=1,
+            head_dim=head_dim,
+            max_position_embeddings=2048,
+            rope_parameters={
+                "rope_type": "default",
+                "rope_theta": 10000.0,
+                "mrope_section": [4, 6, 6],
+            },
+            bos_token_id=None,
+            eos_token_id=ids("<|im_end|>"),
+            pad_token_id=tokenizer.pad_token_id,
+        ),
+        image_token_id=ids("<|image_pad|>"),
+        video_token_id=ids("<|video_pad|>"),
+        vision_start_token_id=ids("<|vision_start|>"),
+        vision_end_token_id=ids("<|vision_end|>"),
+    )
+    assert sum(config.text_config.rope_parameters["mrope_section"]) == head_dim // 2
+    torch.manual_seed(seed)
+    model = Qwen2_5_VLForConditionalGeneration(config).eval()
+    return model, processor
+
+
+def recipe_key(recipe: dict) -> str:
+    """Short hash of a base recipe: the cache folder name."""
+    text = json.dumps(recipe, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def cache_dir() -> Path:
+    """``$TASKTRANSFER_CACHE``, or ``~/.cache/tasktransfer``."""
+    return Path(os.environ.get("TASKTRANSFER_CACHE", "~/.cache/tasktransfer")).expanduser()
+
+
+def tiny_base_path(recipe: dict | None = None) -> Path:
+    """The folder of the tiny base for ``recipe`` (default :data:`TINY_BASE_RECIPE`).
+
+    Built with :func:`build_tiny_base` on first use, then reused: the folder name is the
+    recipe's hash, so a changed recipe builds a new base.
+    """
+    recipe = TINY_BASE_RECIPE if recipe is None else recipe
+    path = cache_dir() / f"tiny-base-{recipe_key(recipe)}"
+    if not (path / "config.json").is_file():
+        build_tiny_base(path, recipe=recipe)
+    return path
+
+
+def build_tiny_base(
+    out_dir: str | Path, *, recipe: dict | None = None, progress: bool = True
+) -> Path:
+    """Train the tiny LLaVA base on generic synthetic questions and save it to ``out_dir``.
+
+    Full finetuning from random weights (seed ``recipe["init_seed"]``) on
+    ``generic_examples(recipe["n_examples"], seed=recipe["data_seed"])`` with the finetuning
+    recipe (:func:`tasktransfer.model.finetune`, ``method="full"``), so the base and every
+    later finetune share one loop and one prompt format. Deterministic for a given recipe.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Destination; written atomically (a temporary sibling folder renamed at the end).
+    recipe : dict or None
+        Defaults to :data:`TINY_BASE_RECIPE`.
+    progress : bool, default=True
+        Show a progress bar.
+
+    Returns
+    -------
+    Path
+        ``out_dir``, a folder that :func:`tasktransfer.model.load_model` loads.
+    """
+    from tasktransfer.data.synthetic import generic_examples
+    from tasktransfer.model.config import FinetuneConfig
+    from tasktransfer.model.finetune import finetune
+
+    recipe = TINY_BASE_RECIPE if recipe is None else recipe
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    examples = generic_examples(
+        recipe["n_examples"], seed=recipe["data_seed"], image_size=recipe["image_size"]
+    )
+    config = FinetuneConfig(
+        method="full",
+        learning_rate=recipe["learning_rate"],
+        steps=recipe["steps"],
+        batch_size=recipe["batch_size"],
+    )
+    with tempfile.TemporaryDirectory(dir=out_dir.parent, prefix=".tiny-init-") as init_dir:
+        model, processor = build_tiny_llava(seed=recipe["init_seed"])
+        model.save_pretrained(init_dir)
+        processor.save_pretrained(init_dir)
+        finetune(
+            init_dir,
+            examples,
+            out_dir,
+            config=config,
+            seed=recipe["init_seed"],
+            overwrite=True,
+            progress=progress,
+            extra_meta={"tiny_base_recipe": recipe},
+        )
+    return out_dir
