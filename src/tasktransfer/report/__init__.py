@@ -1,0 +1,135 @@
+"""Reports of an analysis: ``analysis.json``, CSV tables, ``summary.md``, PNGs, ``report.html``.
+
+:func:`analyze_to_folder` is the one call from tables to a finished folder. Everything but
+``analysis.json`` and the CSVs is rendered from ``analysis.json`` by :func:`render_folder`,
+so the summary, the figures and the page always show one set of numbers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from tasktransfer.report.files import (
+    slugs,
+    write_atomic,
+    write_json,
+    write_pgf_csv,
+    write_pgf_mean_csv,
+    write_transferability_csv,
+)
+
+__all__ = [
+    "analyze_to_folder",
+    "render_folder",
+    "slugs",
+    "write_atomic",
+    "write_json",
+    "write_pgf_csv",
+]
+
+
+def analyze_to_folder(
+    inputs: Sequence[str | Path],
+    out_dir: str | Path,
+    *,
+    models: Sequence[str | None] | None = None,
+    labels: str | Path | None = None,
+    reference_dir: str | Path | None = None,
+    ceilings: Mapping[str, float] | None = None,
+    sizes: Mapping[str, float] | None = None,
+    include_diagonal: bool = False,
+    tau: float = 0.0,
+    alpha: float = 0.05,
+    pooled_alpha: float = 0.01,
+    threshold: float = 0.25,
+) -> Path:
+    """Read the tables, analyse them, and write every output into ``out_dir``.
+
+    Parameters
+    ----------
+    inputs : sequence of str or Path
+        Results tables, published PGF tables, or ``sachdeva2026:SIZE`` aliases.
+    out_dir : str or Path
+        Created if needed; existing outputs of the same names are replaced.
+    models : sequence of (str or None) or None, default=None
+        One label per input (see :func:`tasktransfer.analysis.read_inputs`).
+    labels : str or Path or None, default=None
+        YAML file overriding task labels (see :func:`tasktransfer.tasks.load_registry`).
+    reference_dir : str or Path or None, default=None
+        Folder holding the published tables (else ``TASKTRANSFER_REFERENCE_DIR``, else
+        download).
+    ceilings, sizes, include_diagonal, tau, alpha, pooled_alpha, threshold
+        See :func:`tasktransfer.analysis.analyze` and
+        :func:`tasktransfer.analysis.read_inputs`.
+
+    Returns
+    -------
+    Path
+        The path of ``report.html``.
+    """
+    from tasktransfer.analysis import analyze, read_inputs
+    from tasktransfer.tasks import load_registry
+
+    registry = load_registry(labels)
+    read = read_inputs(
+        inputs, models=models, registry=registry, ceilings=ceilings, reference_dir=reference_dir
+    )
+    analysis = analyze(
+        read,
+        registry=registry,
+        include_diagonal=include_diagonal,
+        tau=tau,
+        alpha=alpha,
+        pooled_alpha=pooled_alpha,
+        threshold=threshold,
+        sizes=sizes,
+    )
+    out_dir = Path(out_dir)
+    names = slugs([m.model for m in read])
+    analysis["options"]["ceilings"] = dict(ceilings or {})
+    for m in read:
+        analysis["models"][m.model]["files"] = _files(names[m.model])
+    write_json(analysis, out_dir / "analysis.json")
+    for m in read:
+        write_pgf_csv(m, out_dir / f"pgf_{names[m.model]}.csv")
+    return render_folder(out_dir, labels=labels)
+
+
+def _files(slug: str) -> dict[str, str]:
+    return {
+        "pgf": f"pgf_{slug}.csv",
+        "pgf_mean": f"pgf_mean_{slug}.csv",
+        "transferability": f"transferability_{slug}.csv",
+        "heatmap": f"heatmap_{slug}.png",
+        "graph": f"graph_{slug}.png",
+    }
+
+
+def render_folder(out_dir: str | Path, *, labels: str | Path | None = None) -> Path:
+    """Write the tables, ``summary.md``, the PNGs and ``report.html`` from ``analysis.json``.
+
+    Returns the path of ``report.html``.
+    """
+    from tasktransfer.report.html import render_html
+    from tasktransfer.report.plots import graph_png, heatmap_png
+    from tasktransfer.report.summary import render_summary
+    from tasktransfer.tasks import load_registry
+
+    out_dir = Path(out_dir)
+    registry = load_registry(labels)
+    analysis = json.loads((out_dir / "analysis.json").read_text())
+    # File names are derived again from the labels, never taken from the JSON.
+    names = slugs(list(analysis["models"]))
+    figures = {}
+    for label, entry in analysis["models"].items():
+        files = {k: out_dir / v for k, v in _files(names[label]).items()}
+        write_pgf_mean_csv(entry, files["pgf_mean"])
+        write_transferability_csv(entry, files["transferability"])
+        heatmap_png(label, entry, files["heatmap"], registry=registry)
+        graph_png(label, entry, files["graph"], registry=registry)
+        figures[label] = files
+    summary = render_summary(analysis)
+    write_atomic(out_dir / "summary.md", summary)
+    return write_atomic(out_dir / "report.html", render_html(analysis, summary, figures))

@@ -1,0 +1,131 @@
+"""Atomic writes of the analysis artifacts: ``analysis.json`` and the CSV tables."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import re
+import secrets
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from tasktransfer.analysis import PERSONAS, TRANSFERABILITY_METRICS, ModelRuns
+
+PGF_HEADER = ("seed", "ft_task", "task", "perfection_gap_factor")
+
+
+def write_atomic(path: str | Path, data: str | bytes) -> Path:
+    """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # A unique name opened with "x" (not mkstemp): the file gets the umask's permissions.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        with tmp.open("xb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def slugs(labels: Sequence[str]) -> dict[str, str]:
+    """A safe, unique file-name stem for each model label.
+
+    Only letters, digits, ``.``, ``_`` and ``-`` survive; clashes get ``-2``, ``-3``.
+
+    Examples
+    --------
+    >>> slugs(["Qwen/Qwen2.5-VL-3B-Instruct", "../../etc", "a b", "a_b"])
+    {'Qwen/Qwen2.5-VL-3B-Instruct': 'Qwen_Qwen2.5-VL-3B-Instruct', '../../etc': 'etc', \
+'a b': 'a_b', 'a_b': 'a_b-2'}
+    """
+    out: dict[str, str] = {}
+    for label in labels:
+        base = re.sub(r"[^A-Za-z0-9._-]+", "_", label).strip("._-")[:80] or "model"
+        slug, k = base, 1
+        while slug in out.values():
+            k += 1
+            slug = f"{base}-{k}"
+        out[label] = slug
+    return out
+
+
+def jsonable(value):
+    """``value`` with NaN and infinities as ``None`` and numpy scalars as Python ones."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, str):  # numpy scalar
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_json(analysis: dict, path: str | Path) -> Path:
+    """Write the analysis as strict JSON (NaN becomes ``null``)."""
+    return write_atomic(path, json.dumps(jsonable(analysis), indent=1, allow_nan=False) + "\n")
+
+
+def _csv_text(header, rows) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def _number(value) -> str:
+    # repr round-trips a float exactly; NaN (undefined at the ceiling) is written "nan".
+    return "nan" if value is None or not math.isfinite(value) else repr(float(value))
+
+
+def write_pgf_csv(model: ModelRuns, path: str | Path) -> Path:
+    """Every run's PGF in the published format ``seed,ft_task,task,perfection_gap_factor``.
+
+    Missing cells are left out; a measured but undefined value (zero-shot accuracy at the
+    ceiling) is written ``nan``.
+    """
+    measured = np.isfinite(model.acc if model.acc is not None else model.pgf)
+    rows = [
+        (run, source, target, _number(model.pgf[r, i, j]))
+        for r, run in enumerate(model.runs)
+        for i, source in enumerate(model.tasks)
+        for j, target in enumerate(model.tasks)
+        if measured[r, i, j]
+    ]
+    return write_atomic(path, _csv_text(PGF_HEADER, rows))
+
+
+def write_pgf_mean_csv(entry: dict, path: str | Path) -> Path:
+    """The run-mean PGF of one model from its ``analysis.json`` entry, one row per pair."""
+    tasks, n_runs = entry["tasks"], len(entry["runs"])
+    rows = [
+        (source, target, _number(entry["pgf_mean"][i][j]), _number(entry["pgf_std"][i][j]), n_runs)
+        for i, source in enumerate(tasks)
+        for j, target in enumerate(tasks)
+    ]
+    return write_atomic(path, _csv_text(("ft_task", "task", "pgf_mean", "pgf_std", "n_runs"), rows))
+
+
+def write_transferability_csv(entry: dict, path: str | Path) -> Path:
+    """Delta/Theta of every task with its persona p-values, from an ``analysis.json`` entry."""
+    header = ("task", *TRANSFERABILITY_METRICS, *(f"{p}_p" for p in PERSONAS))
+    tests = entry["personas"]["tests"]
+    rows = [
+        (
+            task,
+            *(_number(entry["transferability"][task][m]) for m in TRANSFERABILITY_METRICS),
+            *(_number(tests[task][f"{p}_p"]) for p in PERSONAS),
+        )
+        for task in entry["tasks"]
+    ]
+    return write_atomic(path, _csv_text(header, rows))

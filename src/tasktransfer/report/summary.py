@@ -1,0 +1,165 @@
+"""``summary.md``: the findings of an ``analysis.json`` in plain words, like a paper's."""
+
+from __future__ import annotations
+
+from tasktransfer.analysis import PERSONAS
+
+SYMBOL = {"delta_pos": "Δ+", "delta_neg": "Δ−", "theta_pos": "Θ+", "theta_neg": "Θ−"}
+MEANING = {
+    "donor": "finetuning on them helps the other tasks more than finetuning on the rest does",
+    "pirate": "finetuning on them hurts the other tasks more than the rest does",
+    "sponge": "they gain more than the other tasks from finetuning elsewhere",
+    "sieve": "they lose more than the other tasks from finetuning elsewhere",
+}
+PLURAL = {"donor": "Donors", "pirate": "Pirates", "sponge": "Sponges", "sieve": "Sieves"}
+TOP = 3  # tasks named per persona; the CSV and the report list them all
+
+
+def fmt(x, digits=3) -> str:
+    """A number for prose: ``n/a`` for None (NaN), otherwise ``digits`` decimals."""
+    return "n/a" if x is None else f"{x:.{digits}f}"
+
+
+def fmt_p(p) -> str:
+    """A p-value: scientific below 0.001."""
+    if p is None:
+        return "n/a"
+    return f"{p:.1e}" if p < 1e-3 else f"{p:.3f}"
+
+
+def render_summary(analysis: dict) -> str:
+    """The text of ``summary.md`` for an ``analysis.json`` already loaded as a dict."""
+    models = analysis["models"]
+    options = analysis.get("options", {})
+    lines = ["# Task transfer: findings", ""]
+    if not models:
+        return "\n".join([*lines, "No model was analysed: the input held no results.", ""])
+    described = ", ".join(
+        f"{label} ({len(m['runs'])} runs, {len(m['tasks'])} tasks)" for label, m in models.items()
+    )
+    diagonal = "including" if options.get("include_diagonal") else "excluding"
+    lines += [
+        f"Analysed {described}. PGF is the share of the gap to perfect accuracy that "
+        "finetuning on a source task closes on a target task (negative: accuracy lost). "
+        f"Transferability (Δ) and malleability (Θ) are computed per run, {diagonal} the "
+        "in-task diagonal, then averaged over runs.",
+        "",
+    ]
+    for label, m in models.items():
+        lines += [f"## {label}", "", *_model_paragraphs(m, options), ""]
+    if "pooled" in analysis:
+        lines += ["## Across models", "", *_pooled(analysis["pooled"]), ""]
+    lines += [*_scale(analysis), ""]
+    return "\n".join(lines)
+
+
+def _model_paragraphs(m: dict, options: dict) -> list[str]:
+    summary, edges = m["summary"], m["graph"]["edges"]
+    positive = sum(e["pgf"] > 0 for e in edges)
+    overall = (
+        f"**Overall.** Finetuning on one task moves the others by a mean PGF of "
+        f"{fmt(summary['mean_pgf'])}, against an in-task gain of {fmt(summary['in_task_gain'])}. "
+        f"At |PGF| ≥ {m['graph']['threshold']} the transfer graph has {len(edges)} edges "
+        f"({positive} positive, {len(edges) - positive} negative)"
+    )
+    if edges:
+        top = edges[0]
+        overall += (
+            f"; the strongest is {top['source']} → {top['target']} (PGF {fmt(top['pgf'], 2)})"
+        )
+    out = [overall + ".", ""]
+    alpha = m["personas"]["alpha"]
+    for persona, (metric, _) in PERSONAS.items():
+        out += [_persona_sentence(m, persona, metric, alpha), ""]
+    out += [_cliques(m["cliques"]), ""]
+    out += [_categories(m["categories"]["level"]["means"]), ""]
+    return out
+
+
+def _persona_sentence(m: dict, persona: str, metric: str, alpha: float) -> str:
+    tests, found = m["personas"]["tests"], m["personas"][persona]
+    head = f"**{PLURAL[persona]}** ({SYMBOL[metric]}, one-sided Wilcoxon, α = {alpha}):"
+
+    def named(task):
+        value = m["transferability"][task][metric]
+        return f"{task} ({SYMBOL[metric]} = {fmt(value)}, p = {fmt_p(tests[task][persona + '_p'])})"
+
+    if not found:
+        ranked = [t for t in tests if tests[t][f"{persona}_p"] is not None]
+        if not ranked:
+            return f"{head} not testable (no finite values)."
+        best = min(ranked, key=lambda t: tests[t][f"{persona}_p"])
+        return f"{head} none is significant; the closest is {named(best)}."
+    more = f", and {len(found) - TOP} more" if len(found) > TOP else ""
+    return f"{head} {', '.join(named(t) for t in found[:TOP])}{more}: {MEANING[persona]}."
+
+
+def _cliques(cliques: dict) -> str:
+    parts = []
+    for sign, word in (("positive", "help"), ("negative", "hurt")):
+        found = cliques[sign]
+        if not found:
+            parts.append(f"no {sign} clique of three or more tasks")
+            continue
+        support = [e["support"] for e in cliques["edges"][sign] if e["support"] is not None]
+        listed = "; ".join("{" + ", ".join(c) + "}" for c in found[:TOP])
+        more = f" and {len(found) - TOP} more" if len(found) > TOP else ""
+        held = (
+            f", each edge holding in {min(support):.0%}–{max(support):.0%} of runs"
+            if support
+            else ""
+        )
+        parts.append(
+            f"{len(found)} {sign} clique(s) of tasks that {word} each other both ways, "
+            f"largest first: {listed}{more}{held}"
+        )
+    return f"**Cliques** (mean PGF beyond ±{cliques.get('tau', 0)} in both directions): " + (
+        "; ".join(parts) + "."
+    )
+
+
+def _categories(means: dict) -> str:
+    parts = []
+    for metric, role in (("delta_pos", "give"), ("theta_pos", "receive")):
+        ranked = [(c, v[metric]) for c, v in means.items() if v[metric] is not None]
+        if not ranked:
+            continue
+        best = max(ranked, key=lambda cv: cv[1])
+        listed = ", ".join(f"{c} {fmt(v)}" for c, v in ranked)
+        parts.append(f"{best[0]}-level tasks {role} the most ({SYMBOL[metric]}: {listed})")
+    return "**Perceptual levels.** " + ("; ".join(parts) + "." if parts else "no values.")
+
+
+def _pooled(pooled: dict) -> list[str]:
+    personas = pooled["personas"]
+    out = [
+        f"Pooled over {', '.join(pooled['models'])} (each run's task minus the mean of the "
+        f"other tasks, one-sided Wilcoxon, α = {personas['alpha']}):",
+        "",
+    ]
+    for persona in PERSONAS:
+        found = personas[persona]
+        listed = (
+            ", ".join(f"{t} (p = {fmt_p(personas['tests'][t][persona + '_p'])})" for t in found)
+            if found
+            else "none"
+        )
+        out.append(f"- {PLURAL[persona]}: {listed}")
+    return out
+
+
+def _scale(analysis: dict) -> list[str]:
+    trend = analysis["scale_trend"]
+    if len(trend["order"]) < 2:
+        return []
+    order = " < ".join(trend["order"])
+    out = [f"**Scale.** With the models ordered by {trend['ordered_by']} ({order}):", ""]
+    words = {"increasing": "rises", "decreasing": "falls", "flat": "stays flat", "mixed": "moves"}
+    names = {k: f"mean {v}" for k, v in SYMBOL.items()}
+    names |= {"mean_pgf": "mean off-diagonal PGF", "in_task_gain": "mean in-task gain"}
+    for metric, entry in trend["metrics"].items():
+        values = " → ".join(fmt(v) for v in entry["values"])
+        direction = entry["direction"]
+        tail = " (no monotone trend)" if direction == "mixed" else ""
+        out.append(f"- {names.get(metric, metric)} {words[direction]}: {values}{tail}")
+    return out
