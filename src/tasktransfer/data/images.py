@@ -1,0 +1,32 @@
+"""Image bytes: one canonical PNG encoding and a decoder that gives plain PIL images."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image
+
+
+def encode_png(image: Image.Image) -> bytes:
+    """PNG bytes of ``image`` with fixed settings, so equal pixels give equal bytes."""
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=6)
+    return buffer.getvalue()
+
+
+def decode_image(data: bytes) -> Image.Image:
+    """A fully loaded, plain :class:`PIL.Image.Image` (no file handle, no format metadata).
+
+    Plain images compare equal to freshly drawn ones with the same mode and pixels, which
+    the round-trip tests rely on.
+    """
+    with Image.open(io.BytesIO(data)) as opened:
+        opened.load()
+        image = opened.copy()
+    image.info.clear()
+    return image
+
+
+def pixel_digest_parts(image: Image.Image) -> tuple[bytes, bytes]:
+    """What identifies an image's content: its mode and size, and its raw pixel bytes."""
+    return f"{image.mode}:{image.width}x{image.height}".encode(), image.tobytes()

@@ -1,0 +1,94 @@
+"""Random placement helpers: where objects and marked points go in an image."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from tasktransfer.data.synthetic import draw
+
+
+def scatter(
+    rng: np.random.Generator,
+    radii: Sequence[float],
+    size: int | tuple[int, int],
+    *,
+    gap: float = 2.0,
+    margin: float = 1.0,
+    avoid: Sequence[tuple[float, float, float]] = (),
+    tries: int = 500,
+) -> list[tuple[float, float]]:
+    """Centres for discs of ``radii`` inside the image that neither overlap nor touch.
+
+    Discs keep ``gap`` pixels between them and ``margin`` pixels from the border, and stay
+    clear of the ``avoid`` discs ``(x, y, r)``. Placement is rejection sampling, in the order
+    given (largest first works best).
+
+    Raises
+    ------
+    RuntimeError
+        When ``tries`` draws cannot place a disc: the scene is too crowded for the image.
+    """
+    w, h = (size, size) if isinstance(size, int) else size
+    placed: list[tuple[float, float, float]] = list(avoid)
+    centres: list[tuple[float, float]] = []
+    for r in radii:
+        for _ in range(tries):
+            lo = r + margin
+            x = float(rng.uniform(lo, w - 1 - lo))
+            y = float(rng.uniform(lo, h - 1 - lo))
+            if all((x - px) ** 2 + (y - py) ** 2 > (r + pr + gap) ** 2 for px, py, pr in placed):
+                break
+        else:
+            raise RuntimeError(f"cannot place {len(radii)} discs of radii {radii} in {w}x{h}")
+        placed.append((x, y, r))
+        centres.append((round(x), round(y)))
+    return centres
+
+
+def choose(rng: np.random.Generator, options: Sequence, k: int | None = None):
+    """``k`` distinct items of ``options`` (one item when ``k`` is None), as Python values."""
+    if k is None:
+        return options[int(rng.integers(len(options)))]
+    return [options[int(i)] for i in rng.choice(len(options), size=k, replace=False)]
+
+
+def place_answer(correct, others: Sequence, answer: int) -> list:
+    """The options list with ``correct`` at position ``answer`` and ``others`` around it."""
+    options = list(others)
+    options.insert(answer, correct)
+    return options
+
+
+def points_on(rng, ids: np.ndarray, objects, size: int, *, avoid=()) -> list | None:
+    """One visible interior pixel per object, far enough apart to circle them all; or None.
+
+    ``ids`` is a label image (0 = background, ``i + 1`` = object ``i``). Points keep
+    :func:`~tasktransfer.data.synthetic.draw.marker_footprint` pixels between them and from
+    the ``avoid`` points, so their circles and tags never cover each other.
+    """
+    keep = draw.marker_footprint(size)
+    inset = draw.marker_radius(size) // 2
+    points = list(avoid)
+    for obj in objects:
+        ys, xs = np.nonzero(ids == obj + 1)
+        ok = (xs >= inset) & (xs < size - inset) & (ys >= inset) & (ys < size - inset)
+        ok &= _interior(ids == obj + 1)[ys, xs]
+        for p in points:
+            ok &= (xs - p[0]) ** 2 + (ys - p[1]) ** 2 >= keep**2
+        if not ok.any():
+            return None
+        j = int(rng.choice(np.nonzero(ok)[0]))
+        points.append((int(xs[j]), int(ys[j])))
+    return points[len(avoid) :]
+
+
+def _interior(mask: np.ndarray) -> np.ndarray:
+    """Pixels whose four neighbours are in ``mask`` too (not on an edge)."""
+    inner = mask.copy()
+    inner[1:] &= mask[:-1]
+    inner[:-1] &= mask[1:]
+    inner[:, 1:] &= mask[:, :-1]
+    inner[:, :-1] &= mask[:, 1:]
+    return inner

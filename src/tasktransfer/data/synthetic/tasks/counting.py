@@ -1,0 +1,51 @@
+"""Counting: how many objects of a named colour and shape are in the image.
+
+Targets (1 to 4, up to 6 at difficulty 1) share one colour and shape; distractors differ in
+colour, and from difficulty 0.5 on some share the targets' colour with another shape, so
+colour alone no longer counts them. The four options are the true count and three other
+counts in random order, as in BLINK.
+"""
+
+from __future__ import annotations
+
+from tasktransfer.data.synthetic import draw
+from tasktransfer.data.synthetic.core import Scene, register
+from tasktransfer.data.synthetic.layout import choose, place_answer, scatter
+
+
+@register(
+    "Counting",
+    skills=("object_counting", "shape_identity"),
+    difficulty=0.5,
+    images=1,
+    choices=4,
+)
+def generate(rng, answer, *, difficulty, image_size) -> Scene:
+    size = image_size
+    max_count = 4 + round(2 * difficulty)
+    count = int(rng.integers(1, max_count + 1))
+    colour, kind = choose(rng, list(draw.COLOURS)), choose(rng, draw.SHAPES)
+    n_distractors = int(rng.integers(0, 1 + round(3 * difficulty)))
+    distractors = []
+    for _ in range(n_distractors):
+        if difficulty >= 0.5 and rng.random() < 0.5:
+            other = (colour, choose(rng, [s for s in draw.SHAPES if s != kind]))
+        else:
+            other_colour = choose(rng, [c for c in draw.COLOURS if c != colour])
+            other = (other_colour, choose(rng, draw.SHAPES))
+        distractors.append(other)
+    r = 0.075 * size
+    objects = [(colour, kind)] * count + distractors
+    order = rng.permutation(len(objects))
+    objects = [objects[i] for i in order]
+    centres = scatter(rng, [r] * len(objects), size, gap=3)
+    image = draw.canvas(size)
+    for (c, k), centre in zip(objects, centres, strict=True):
+        draw.shape(image, k, centre, r, draw.COLOURS[c])
+    others = [str(v) for v in choose(rng, [v for v in range(max_count + 2) if v != count], 3)]
+    choices = place_answer(str(count), others, answer)
+    meta = {
+        "target": [colour, kind],
+        "objects": [[c, k, list(p)] for (c, k), p in zip(objects, centres, strict=True)],
+    }
+    return Scene(f"How many {colour} {kind}s are in the image?", tuple(choices), (image,), meta)

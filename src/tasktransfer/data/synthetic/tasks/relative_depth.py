@@ -1,0 +1,88 @@
+"""Relative_Depth: which of two circled points is closer to the camera.
+
+The scene is a ground plane seen by a pinhole camera above it, with pillars standing on
+the ground. A pillar at distance ``z`` touches the ground at image row
+``horizon + f / z`` and is drawn ``1 / z`` as large, so its ground contact, its size and
+its occlusions all tell its depth. Each point is circled on a different pillar, at a
+random height, so the points' own image rows do not give the answer away. Difficulty
+shrinks the depth ratio of the two marked pillars (2.2 at 0, 1.15 at 1).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from tasktransfer.data.synthetic import draw
+from tasktransfer.data.synthetic.core import Scene, register
+from tasktransfer.data.synthetic.layout import choose, points_on
+
+SKY = (200, 222, 245)
+GROUND_FAR, GROUND_NEAR = np.array([205, 190, 160]), np.array([140, 110, 80])
+Z_NEAR, Z_FAR = 1.0, 4.0
+
+
+def ground_row(z: float, size: int) -> float:
+    """Image row where the ground at distance ``z`` appears (horizon at 30 % height)."""
+    horizon = 0.3 * size
+    return horizon + (size - 1 - horizon) * Z_NEAR / z
+
+
+def render_ground(size: int) -> Image.Image:
+    """Sky above the horizon, a ground gradient below it (lighter when farther)."""
+    pixels = np.empty((size, size, 3), dtype=np.uint8)
+    horizon = 0.3 * size
+    for row in range(size):
+        if row < horizon:
+            pixels[row] = SKY
+        else:
+            t = (row - horizon) / (size - horizon)
+            pixels[row] = np.round(GROUND_FAR + t * (GROUND_NEAR - GROUND_FAR))
+    return Image.fromarray(pixels)
+
+
+@register(
+    "Relative_Depth",
+    skills=("marker_reading", "depth_ordering"),
+    difficulty=0.5,
+    images=1,
+    choices=2,
+)
+def generate(rng, answer, *, difficulty, image_size) -> Scene:
+    size = image_size
+    ratio = 2.2 - 1.05 * difficulty
+    n = int(rng.integers(2, 5))
+    colours = choose(rng, list(draw.COLOURS), n)
+    for _ in range(200):
+        z_near = float(rng.uniform(Z_NEAR + 0.2, Z_FAR / ratio))
+        depths = [z_near, z_near * ratio] + [float(rng.uniform(1.3, Z_FAR)) for _ in range(n - 2)]
+        pillars = []
+        for z in depths:
+            width, height = 0.35 * size / z, float(rng.uniform(0.5, 0.9)) * size / z
+            cx = float(rng.uniform(width / 2, size - 1 - width / 2))
+            bottom = ground_row(z, size)
+            pillars.append([round(cx - width / 2), round(bottom - height), round(cx + width / 2),
+                            round(bottom)])  # fmt: skip
+        image, ids = render_ground(size), Image.new("L", (size, size), 0)
+        # Painter's order: far pillars first, so near ones occlude them.
+        for i in sorted(range(n), key=lambda i: -depths[i]):
+            ImageDraw.Draw(image).rectangle(pillars[i], fill=draw.COLOURS[colours[i]])
+            ImageDraw.Draw(ids).rectangle(pillars[i], fill=i + 1)
+        points = points_on(rng, np.asarray(ids), [0, 1], size)
+        if points is not None:
+            break
+    else:
+        raise RuntimeError("Relative_Depth: no scene with two visible marked pillars")
+    # Point `answer` goes on the near pillar (index 0), the other on the far one.
+    order = [0, 1] if answer == 0 else [1, 0]
+    marked = [points[order[0]], points[order[1]]]
+    for point, letter in zip(marked, "AB", strict=True):
+        draw.point_marker(image, point, letter)
+    meta = {
+        "pillars": pillars,
+        "depths": depths,
+        "colours": colours,
+        "points": [list(p) for p in marked],
+    }
+    return Scene("Which point is closer to the camera?", ("A is closer", "B is closer"),
+                 (image,), meta)  # fmt: skip
