@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from tasktransfer.analysis.metrics import mean_std
+from tasktransfer.errors import InputError
 
 
 def cliques(pgf_runs, tasks: Sequence[str], *, tau=0.0):
@@ -42,7 +43,7 @@ def cliques(pgf_runs, tasks: Sequence[str], *, tau=0.0):
     import networkx as nx
 
     if tau < 0:
-        raise ValueError(f"tau must be a non-negative float; got {tau}")
+        raise InputError(f"tau must be a non-negative float; got {tau}")
     runs = np.asarray(pgf_runs, dtype=float)
     mean, _ = mean_std(runs)
     tasks = list(tasks)
@@ -97,7 +98,7 @@ def transfer_graph(pgf_mean, tasks: Sequence[str], *, threshold=0.25):
     [{'source': 'A', 'target': 'B', 'pgf': 0.3}]
     """
     if threshold < 0:
-        raise ValueError(f"threshold must be a non-negative float; got {threshold}")
+        raise InputError(f"threshold must be a non-negative float; got {threshold}")
     mean = np.asarray(pgf_mean, dtype=float)
     edges = [
         {"source": tasks[i], "target": tasks[j], "pgf": float(mean[i, j])}

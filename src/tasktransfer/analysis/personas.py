@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from tasktransfer.analysis.metrics import mean_std
+from tasktransfer.errors import InputError
 
 # persona -> (metric, alternative of "task minus the others")
 PERSONAS: dict[str, tuple[str, str]] = {
@@ -163,4 +164,4 @@ def pooled_personas(
 
 def _check_alpha(alpha):
     if not 0 < alpha < 1:
-        raise ValueError(f"alpha must be a float in (0, 1); got {alpha}")
+        raise InputError(f"alpha must be a float in (0, 1); got {alpha}")

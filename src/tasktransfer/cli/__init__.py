@@ -11,6 +11,7 @@ import sys
 
 import typer
 
+from tasktransfer.cli import analyze as analyze_cli
 from tasktransfer.cli import study as study_cli
 from tasktransfer.cli import tasks as tasks_cli
 from tasktransfer.errors import TaskTransferError
@@ -25,6 +26,8 @@ app = typer.Typer(
 app.add_typer(tasks_cli.app, name="tasks", help="The task registry.")
 app.command("run")(study_cli.run)
 app.command("status")(study_cli.status)
+app.command("analyze")(analyze_cli.analyze)
+app.command("export")(analyze_cli.export)
 
 
 # Errors a user can act on become one line; set TASKTRANSFER_DEBUG=1 for the traceback.

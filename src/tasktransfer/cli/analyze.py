@@ -1,0 +1,177 @@
+"""``tasktransfer analyze`` and ``tasktransfer export``: the analysis layer from the shell.
+
+Both import only the analysis and report layers (never torch), inside the command body.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tasktransfer.errors import InputError
+
+ModelOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--model",
+        help="Model label of each input, in input order (give one per input). Default: the "
+        "table's model column, else the file name.",
+    ),
+]
+ReferenceDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--reference-dir",
+        help="Folder holding the published tables under their published names (default: "
+        "$TASKTRANSFER_REFERENCE_DIR, else download them).",
+    ),
+]
+LabelsOpt = Annotated[
+    Path | None,
+    typer.Option("--labels", help="YAML file overriding task level/granularity labels."),
+]
+CeilingOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--ceiling",
+        help="Per-task accuracy ceiling TASK=VALUE in (0, 1] (default 1); repeatable.",
+    ),
+]
+
+
+def analyze(
+    inputs: Annotated[
+        list[str],
+        typer.Argument(
+            help="Results tables (model,run,source,target,n_correct,n_total), published PGF "
+            "tables (seed,ft_task,task,perfection_gap_factor), or sachdeva2026:3B|7B|32B.",
+            show_default=False,
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.", show_default=False)],
+    model: ModelOpt = None,
+    reference_dir: ReferenceDirOpt = None,
+    labels: LabelsOpt = None,
+    include_diagonal: Annotated[
+        bool, typer.Option("--include-diagonal", help="Count the in-task gain in Δ and Θ.")
+    ] = False,
+    tau: Annotated[float, typer.Option(help="Clique margin: mean PGF beyond ±tau.")] = 0.0,
+    alpha: Annotated[float, typer.Option(help="Significance level of persona tests.")] = 0.05,
+    pooled_alpha: Annotated[
+        float, typer.Option(help="Significance level of the pooled persona tests.")
+    ] = 0.01,
+    threshold: Annotated[
+        float, typer.Option(help="Transfer graph: smallest |mean PGF| drawn.")
+    ] = 0.25,
+    ceiling: CeilingOpt = None,
+    size: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--size",
+            help="Model size LABEL=SIZE (e.g. tiny=0.01 or mymodel=7B), for labels that do "
+            "not name their size; repeatable.",
+        ),
+    ] = None,
+) -> None:
+    """Analyse transfer results: PGF, transferability, personas, cliques, graph, scale.
+
+    Writes analysis.json, pgf_<model>.csv, pgf_mean_<model>.csv, transferability_<model>.csv,
+    summary.md, heatmap_<model>.png, graph_<model>.png and report.html into --out.
+
+    Example: tasktransfer analyze sachdeva2026:3B sachdeva2026:7B sachdeva2026:32B --out out/
+    """
+    from rich.console import Console
+
+    from tasktransfer.report import analyze_to_folder
+
+    console = Console(stderr=True)
+    with warnings.catch_warnings(record=True) as caught, console.status("Analysing..."):
+        warnings.simplefilter("always")
+        report = analyze_to_folder(
+            inputs,
+            out,
+            models=model or None,
+            labels=labels,
+            reference_dir=reference_dir,
+            ceilings=_pairs(ceiling, "--ceiling", float),
+            sizes=_pairs(size, "--size", _size),
+            include_diagonal=include_diagonal,
+            tau=tau,
+            alpha=alpha,
+            pooled_alpha=pooled_alpha,
+            threshold=threshold,
+        )
+    _show(caught)
+    typer.echo(f"Wrote {out / 'analysis.json'}, {out / 'summary.md'} and the tables and figures.")
+    typer.echo(f"Report: {report}")
+
+
+def export(
+    results: Annotated[
+        Path, typer.Argument(help="A results table of counts (or a PGF table).", show_default=False)
+    ],
+    out: Annotated[Path, typer.Option("--out", help="CSV file to write.", show_default=False)],
+    model: Annotated[
+        str | None,
+        typer.Option("--model", help="The model to export when the table holds several."),
+    ] = None,
+    labels: LabelsOpt = None,
+    ceiling: CeilingOpt = None,
+) -> None:
+    """Write a results table as the published PGF format seed,ft_task,task,perfection_gap_factor.
+
+    Example: tasktransfer export studies/tiny/results.csv --model tiny --out pgf_tiny.csv
+    """
+    from tasktransfer.analysis import read_table
+    from tasktransfer.report import write_pgf_csv
+    from tasktransfer.tasks import load_registry
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tables = read_table(
+            results,
+            registry=load_registry(labels),
+            ceilings=_pairs(ceiling, "--ceiling", float),
+        )
+    _show(caught)
+    found = [t.model for t in tables]
+    chosen = [t for t in tables if model in (None, t.model)]
+    if model is not None and not chosen:
+        raise InputError(f"{results}: no model {model!r}; the table holds {', '.join(found)}")
+    if len(chosen) > 1:
+        raise InputError(
+            f"{results} holds {len(found)} models ({', '.join(found)}); choose one with --model"
+        )
+    write_pgf_csv(chosen[0], out)
+    typer.echo(f"Wrote {out} ({chosen[0].model}, {len(chosen[0].runs)} runs)")
+
+
+def _pairs(items, option, convert):
+    """``["A=1", "B=2"]`` -> ``{"A": convert("1"), ...}``; a malformed item is an InputError."""
+    out = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise InputError(f"{option} expects KEY=VALUE; got {item!r}")
+        try:
+            out[key.strip()] = convert(value.strip())
+        except ValueError:
+            raise InputError(f"{option} {item!r}: cannot read the value {value!r}") from None
+    return out
+
+
+def _size(text: str) -> float:
+    """``"7B"`` -> 7.0, ``"500M"`` -> 0.5, ``"0.01"`` -> 0.01 (billions)."""
+    from tasktransfer.analysis import parse_size
+
+    parsed = parse_size(text)
+    return parsed if parsed is not None else float(text)
+
+
+def _show(caught) -> None:
+    # A warning is one line for a person, not a source location.
+    for w in caught:
+        typer.secho(f"Warning: {w.message}", fg=typer.colors.YELLOW, err=True)
