@@ -266,14 +266,16 @@ def _number(text, kind, where, column):
         ) from None
 
 
-def _axes(records, registry):
+def _axes(path, label, records, registry):
     runs = tuple(dict.fromkeys(run for run, source, _ in records if source != ZERO_SHOT))
+    if not runs:
+        raise InputError(f"{path}: model {label!r} has only zero-shot rows, nothing finetuned")
     seen = {t for run, source, target in records if source != ZERO_SHOT for t in (source, target)}
     return runs, tuple(t for t in registry if t in seen)
 
 
 def _from_pgf(path, label, records, registry):
-    runs, tasks = _axes(records, registry)
+    runs, tasks = _axes(path, label, records, registry)
     index = {t: k for k, t in enumerate(tasks)}
     run_index = {r: k for k, r in enumerate(runs)}
     values = np.full((len(runs), len(tasks), len(tasks)), np.nan)
@@ -284,7 +286,7 @@ def _from_pgf(path, label, records, registry):
 
 
 def _from_counts(path, label, records, registry, ceilings):
-    runs, tasks = _axes(records, registry)
+    runs, tasks = _axes(path, label, records, registry)
     index = {t: k for k, t in enumerate(tasks)}
     run_index = {r: k for k, r in enumerate(runs)}
     baselines = {(run, t): acc for (run, s, t), (_, acc) in records.items() if s == ZERO_SHOT}

@@ -1,0 +1,135 @@
+"""The three published tables of Sachdeva et al. (2026): what DESIGN.md's definitions imply.
+
+Every expected value is recomputed here from the raw CSV rows with plain Python loops,
+independently of the numpy code under test.
+"""
+
+import csv
+import math
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from tasktransfer.analysis import analyze, read_inputs
+from tasktransfer.report import write_pgf_csv
+
+SIZES = ("3B", "7B", "32B")
+REFERENCE_DIR = Path(__file__).resolve().parents[3] / "shared" / "reference" / "sachdeva2026"
+
+
+def published_path(size):
+    return (
+        REFERENCE_DIR
+        / f"task_transferability_data_perfection_gap_factor_qwen-2.5vl-{size}-instruct.csv"
+    )
+
+
+def _rows(size):
+    with published_path(size).open(newline="") as f:
+        return [(r["seed"], r["ft_task"], r["task"], float(r["perfection_gap_factor"]))
+                for r in csv.DictReader(f)]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def result():
+    models = read_inputs([f"sachdeva2026:{s}" for s in SIZES], reference_dir=REFERENCE_DIR)
+    return models, analyze(models)
+
+
+def _breadth_pos(values, n):
+    pos = [v for v in values if v > 0]
+    return (1 - math.exp(-len(pos) / n)) / len(pos) * sum(pos) if pos else 0.0
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_mean_matrix_is_the_per_cell_mean_of_the_four_runs(result, size):
+    _, analysis = result
+    entry = analysis["models"][f"qwen-2.5vl-{size}-instruct"]
+    assert entry["runs"] == ["initial", "seed_0", "seed_1", "seed_2"]
+    cells = defaultdict(list)
+    for _, source, target, value in _rows(size):
+        cells[source, target].append(value)
+    index = {t: k for k, t in enumerate(entry["tasks"])}
+    assert len(cells) == 169 and all(len(v) == 4 for v in cells.values())
+    for (source, target), values in cells.items():
+        mean = sum(values) / 4
+        assert entry["pgf_mean"][index[source]][index[target]] == pytest.approx(mean, abs=1e-12)
+        std = math.sqrt(sum((v - mean) ** 2 for v in values) / 3)
+        assert entry["pgf_std"][index[source]][index[target]] == pytest.approx(std, abs=1e-12)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_each_delta_and_theta_plus_is_the_formula_per_run_then_averaged(result, size):
+    _, analysis = result
+    entry = analysis["models"][f"qwen-2.5vl-{size}-instruct"]
+    by_run = defaultdict(dict)
+    for run, source, target, value in _rows(size):
+        by_run[run][source, target] = value
+    tasks = entry["tasks"]
+    for task in tasks:
+        delta = [
+            _breadth_pos([m[task, t] for t in tasks if t != task], 12) for m in by_run.values()
+        ]
+        theta = [
+            _breadth_pos([m[s, task] for s in tasks if s != task], 12) for m in by_run.values()
+        ]
+        got = entry["transferability"][task]
+        assert got["delta_pos"] == pytest.approx(sum(delta) / 4, abs=1e-12)
+        assert got["theta_pos"] == pytest.approx(sum(theta) / 4, abs=1e-12)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_graph_edges_are_the_off_diagonal_cells_at_the_threshold(result, size):
+    _, analysis = result
+    entry = analysis["models"][f"qwen-2.5vl-{size}-instruct"]
+    cells = defaultdict(float)
+    for _, source, target, value in _rows(size):
+        cells[source, target] += value / 4
+    expected = {k for k, v in cells.items() if k[0] != k[1] and abs(v) >= 0.25}
+    got = {(e["source"], e["target"]) for e in entry["graph"]["edges"]}
+    assert got == expected and len(got) > 0
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_clique_edges_are_mutual_signs_of_the_mean(result, size):
+    _, analysis = result
+    entry = analysis["models"][f"qwen-2.5vl-{size}-instruct"]
+    cells = defaultdict(float)
+    for _, source, target, value in _rows(size):
+        cells[source, target] += value / 4
+    for sign in ("positive", "negative"):
+        s = 1 if sign == "positive" else -1
+        for clique in entry["cliques"][sign]:
+            assert len(clique) >= 3
+            for a in clique:
+                for b in clique:
+                    assert a == b or (s * cells[a, b] > 0 and s * cells[b, a] > 0)
+
+
+def test_every_task_has_every_persona_statistic_and_p_value(result):
+    _, analysis = result
+    for entry in analysis["models"].values():
+        for task in entry["tasks"]:
+            tests = entry["personas"]["tests"][task]
+            assert all(0 <= tests[f"{p}_p"] <= 1 for p in ("donor", "pirate", "sponge", "sieve"))
+        for persona in ("donor", "pirate", "sponge", "sieve"):
+            for task in entry["personas"][persona]:
+                assert entry["personas"]["tests"][task][f"{persona}_p"] < 0.05
+    pooled = analysis["pooled"]["personas"]
+    assert set(pooled["tests"]) == set(analysis["models"]["qwen-2.5vl-3B-instruct"]["tasks"])
+    assert all(pooled["tests"][t]["donor_p"] < 0.01 for t in pooled["donor"])
+
+
+def test_scale_orders_the_three_sizes(result):
+    _, analysis = result
+    assert list(analysis["scale"]) == [f"qwen-2.5vl-{s}-instruct" for s in SIZES]
+    assert analysis["scale_trend"]["sizes"] == [3.0, 7.0, 32.0]
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_export_reproduces_the_published_file_byte_for_byte(result, tmp_path, size):
+    models, _ = result
+    model = next(m for m in models if size in m.model)
+    out = write_pgf_csv(model, tmp_path / "pgf.csv")
+    assert out.read_bytes() == published_path(size).read_bytes()
