@@ -157,3 +157,22 @@ def test_main_turns_a_bad_table_into_one_line_and_exit_1(tmp_path, monkeypatch, 
     assert (
         err.startswith("Error: ") and "line 6, column 'n_correct'" in err and "Traceback" not in err
     )
+
+
+def test_labels_yaml_moves_a_task_to_another_level(tmp_path):
+    results = tmp_path / "results.csv"
+    results.write_text(RESULTS)
+    labels = tmp_path / "labels.yaml"
+    labels.write_text("Counting: {level: low}\nJigsaw: {level: low}\n")
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app, ["analyze", str(results), "--labels", str(labels), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    entry = json.loads((out / "analysis.json").read_text())["models"]["Qwen/Qwen2.5-VL-3B-Instruct"]
+    assert list(entry["categories"]["level"]["means"]) == ["low"]
+    labels.write_text("Counting: {level: lowest}\n")
+    result = runner.invoke(
+        app, ["analyze", str(results), "--labels", str(labels), "--out", str(out)]
+    )
+    assert result.exit_code != 0 and "--labels" in str(result.exception)

@@ -20,7 +20,7 @@ class UndefinedPGFWarning(UserWarning):
     """A PGF is undefined because the zero-shot accuracy already equals the ceiling."""
 
 
-def pgf(acc, acc0, *, ceiling=1.0):
+def pgf(acc, acc0, *, ceiling=1.0, names=None):
     """Perfection gap factor of finetuned over zero-shot accuracy.
 
     ``PGF = (acc - acc0) / (ceiling - acc0)``, per run, source and target, with no epsilon.
@@ -33,6 +33,8 @@ def pgf(acc, acc0, *, ceiling=1.0):
         Zero-shot accuracy of the same model in the same run.
     ceiling : float or array-like of shape (n_targets,), default=1.0
         Best reachable accuracy per target task.
+    names : tuple of (sequence of str, sequence of str) or None, default=None
+        Run and target labels, only to name undefined values in the warning.
 
     Returns
     -------
@@ -51,7 +53,10 @@ def pgf(acc, acc0, *, ceiling=1.0):
     gap = np.broadcast_to(np.asarray(ceiling, dtype=float), acc0.shape[-1:]) - acc0
     undefined = gap == 0
     if undefined.any():
-        where = ", ".join(f"(run {r}, target {t})" for r, t in np.argwhere(undefined)[:5])
+        runs, targets = names or (range(acc0.shape[0]), range(acc0.shape[1]))
+        where = ", ".join(
+            f"(run {runs[r]}, target {targets[t]})" for r, t in np.argwhere(undefined)[:5]
+        )
         warnings.warn(
             f"PGF undefined where the zero-shot accuracy equals the ceiling: {where}"
             f"{' ...' if undefined.sum() > 5 else ''}; these values are NaN and left out "

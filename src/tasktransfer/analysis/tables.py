@@ -308,7 +308,7 @@ def _from_counts(path, label, records, registry, ceilings):
         acc[run_index[run], index[source], index[target]] = value
         acc0[run_index[run], index[target]] = baselines[(base_run, target)]
     ceiling = np.array([ceilings.get(t, 1.0) for t in tasks])
-    values = pgf(acc, acc0, ceiling=ceiling)
+    values = pgf(acc, acc0, ceiling=ceiling, names=(runs, tasks))
     _warn_missing(path, label, acc.shape, records)
     return ModelRuns(label, tasks, runs, values, str(path), acc=acc, acc0=acc0)
 

@@ -11,6 +11,7 @@ import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from tasktransfer.errors import InputError
 from tasktransfer.report.files import (
     slugs,
     write_atomic,
@@ -22,6 +23,7 @@ from tasktransfer.report.files import (
 
 __all__ = [
     "analyze_to_folder",
+    "load_labels",
     "render_folder",
     "slugs",
     "write_atomic",
@@ -70,9 +72,8 @@ def analyze_to_folder(
         The path of ``report.html``.
     """
     from tasktransfer.analysis import analyze, read_inputs
-    from tasktransfer.tasks import load_registry
 
-    registry = load_registry(labels)
+    registry = load_labels(labels)
     read = read_inputs(
         inputs, models=models, registry=registry, ceilings=ceilings, reference_dir=reference_dir
     )
@@ -97,6 +98,16 @@ def analyze_to_folder(
     return render_folder(out_dir, labels=labels)
 
 
+def load_labels(labels: str | Path | None):
+    """:func:`tasktransfer.tasks.load_registry`, with a bad file as an ``InputError``."""
+    from tasktransfer.tasks import load_registry
+
+    try:
+        return load_registry(labels)
+    except (ValueError, OSError) as err:  # a bad or missing labels file is the user's to fix
+        raise InputError(f"--labels {labels}: {err}") from err
+
+
 def _files(slug: str) -> dict[str, str]:
     return {
         "pgf": f"pgf_{slug}.csv",
@@ -115,10 +126,9 @@ def render_folder(out_dir: str | Path, *, labels: str | Path | None = None) -> P
     from tasktransfer.report.html import render_html
     from tasktransfer.report.plots import graph_png, heatmap_png
     from tasktransfer.report.summary import render_summary
-    from tasktransfer.tasks import load_registry
 
     out_dir = Path(out_dir)
-    registry = load_registry(labels)
+    registry = load_labels(labels)
     analysis = json.loads((out_dir / "analysis.json").read_text())
     # File names are derived again from the labels, never taken from the JSON.
     names = slugs(list(analysis["models"]))

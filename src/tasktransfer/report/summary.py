@@ -20,6 +20,11 @@ def fmt(x, digits=3) -> str:
     return "n/a" if x is None else f"{x:.{digits}f}"
 
 
+def plural(n: int, word: str) -> str:
+    """``1 run``, ``4 runs``."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def fmt_p(p) -> str:
     """A p-value: scientific below 0.001."""
     if p is None:
@@ -35,7 +40,8 @@ def render_summary(analysis: dict) -> str:
     if not models:
         return "\n".join([*lines, "No model was analysed: the input held no results.", ""])
     described = ", ".join(
-        f"{label} ({len(m['runs'])} runs, {len(m['tasks'])} tasks)" for label, m in models.items()
+        f"{label} ({plural(len(m['runs']), 'run')}, {plural(len(m['tasks']), 'task')})"
+        for label, m in models.items()
     )
     diagonal = "including" if options.get("include_diagonal") else "excluding"
     lines += [
