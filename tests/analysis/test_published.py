@@ -133,3 +133,14 @@ def test_export_reproduces_the_published_file_byte_for_byte(result, tmp_path, si
     model = next(m for m in models if size in m.model)
     out = write_pgf_csv(model, tmp_path / "pgf.csv")
     assert out.read_bytes() == published_path(size).read_bytes()
+
+
+def test_category_trend_follows_the_low_level_means_across_sizes(result):
+    _, analysis = result
+    low = ("Visual_Correspondence", "Relative_Depth", "Relative_Reflectance")  # the paper's
+    expected = []
+    for size in SIZES:
+        entry = analysis["models"][f"qwen-2.5vl-{size}-instruct"]
+        expected.append(sum(entry["transferability"][t]["delta_pos"] for t in low) / 3)
+    got = analysis["scale_trend"]["categories"]["level"]["low"]["delta_pos"]["values"]
+    assert got == pytest.approx(expected, abs=1e-12)

@@ -10,7 +10,13 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from tasktransfer.analysis.categories import block_means, category_means, parse_size, scale_trend
+from tasktransfer.analysis.categories import (
+    CATEGORY_FIELDS,
+    block_means,
+    category_means,
+    parse_size,
+    scale_trend,
+)
 from tasktransfer.analysis.graphs import cliques, transfer_graph
 from tasktransfer.analysis.metrics import (
     TRANSFERABILITY_METRICS,
@@ -62,7 +68,9 @@ def analyze(
         ``transferability``, ``personas``, ``cliques``, plus ``graph``, ``categories``,
         ``in_task_gain``, ``summary``, ``size_b``, ``origin``), ``pooled`` (when several
         models are given), ``scale`` (per model, smallest first: the task means of the
-        four metrics) and ``scale_trend``, ``options``. Floats may be NaN; arrays are lists.
+        four metrics), ``scale_trend`` (see :func:`scale_trend`; its ``categories`` hold
+        the trend of each level's and granularity's metric means) and ``options``. Floats
+        may be NaN; arrays are lists.
     """
     if not models:
         raise ValueError("analyze needs at least one model")
@@ -90,6 +98,7 @@ def analyze(
     summaries = {label: entry["summary"] for label, entry in out["models"].items()}
     known = {k: v["size_b"] for k, v in out["models"].items() if v["size_b"] is not None}
     trend = scale_trend(summaries, sizes=known)
+    trend["categories"] = _category_trends(out["models"], known)
     out["scale"] = {label: summaries[label] for label in trend["order"]}
     out["scale_trend"] = trend
     out["options"] = {
@@ -99,6 +108,28 @@ def analyze(
         "pooled_alpha": pooled_alpha,
         "threshold": threshold,
     }
+    return out
+
+
+def _category_trends(models: dict, sizes: dict) -> dict:
+    """For each level and granularity present in every model, the trend of its metric means."""
+    out: dict = {}
+    for by in CATEGORY_FIELDS:
+        means = [entry["categories"][by]["means"] for entry in models.values()]
+        shared = [c for c in means[0] if all(c in m for m in means)]
+        out[by] = {
+            category: scale_trend(
+                {
+                    label: {
+                        k: entry["categories"][by]["means"][category][k]
+                        for k in TRANSFERABILITY_METRICS
+                    }
+                    for label, entry in models.items()
+                },
+                sizes=sizes,
+            )["metrics"]
+            for category in shared
+        }
     return out
 
 
@@ -130,7 +161,7 @@ def _one_model(m: ModelRuns, per_run, *, registry, tau, alpha, threshold) -> dic
                 "means": category_means(averaged, m.tasks, by=by, registry=registry),
                 "pgf_blocks": block_means(mean, m.tasks, by=by, registry=registry),
             }
-            for by in ("level", "granularity")
+            for by in CATEGORY_FIELDS
         },
         "summary": summary,
         "origin": m.origin,

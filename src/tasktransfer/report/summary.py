@@ -78,7 +78,7 @@ def _model_paragraphs(m: dict, options: dict) -> list[str]:
     for persona, (metric, _) in PERSONAS.items():
         out += [_persona_sentence(m, persona, metric, alpha), ""]
     out += [_cliques(m["cliques"]), ""]
-    out += [_categories(m["categories"]["level"]["means"]), ""]
+    out += [_categories(m["categories"]), ""]
     return out
 
 
@@ -124,16 +124,24 @@ def _cliques(cliques: dict) -> str:
     )
 
 
-def _categories(means: dict) -> str:
+def _categories(categories: dict) -> str:
     parts = []
-    for metric, role in (("delta_pos", "give"), ("theta_pos", "receive")):
-        ranked = [(c, v[metric]) for c, v in means.items() if v[metric] is not None]
-        if not ranked:
-            continue
-        best = max(ranked, key=lambda cv: cv[1])
-        listed = ", ".join(f"{c} {fmt(v)}" for c, v in ranked)
-        parts.append(f"{best[0]}-level tasks {role} the most ({SYMBOL[metric]}: {listed})")
-    return "**Perceptual levels.** " + ("; ".join(parts) + "." if parts else "no values.")
+    for by, unit in (("level", "-level"), ("granularity", "-granularity")):
+        means = categories[by]["means"]
+        for metric, role in (("delta_pos", "give"), ("theta_pos", "receive")):
+            ranked = [(c, v[metric]) for c, v in means.items() if v[metric] is not None]
+            if len(ranked) < 2:
+                continue
+            best = max(ranked, key=lambda cv: cv[1])
+            listed = ", ".join(f"{c} {fmt(v)}" for c, v in ranked)
+            parts.append(f"{best[0]}{unit} tasks {role} the most ({SYMBOL[metric]}: {listed})")
+    if not parts:
+        return "**Categories.** Too few categories among these tasks to compare."
+    text = "; ".join(parts)
+    return (
+        f"**Categories.** {text[0].upper()}{text[1:]}. (Labels from the task registry; "
+        "`tasktransfer tasks ls` shows which are the paper's and which are inferred.)"
+    )
 
 
 def _pooled(pooled: dict) -> list[str]:
@@ -168,4 +176,12 @@ def _scale(analysis: dict) -> list[str]:
         direction = entry["direction"]
         tail = " (no monotone trend)" if direction == "mixed" else ""
         out.append(f"- {names.get(metric, metric)} {words[direction]}: {values}{tail}")
+    for by, categories in trend.get("categories", {}).items():
+        for category, metrics in categories.items():
+            moves = [
+                f"{SYMBOL[m]} {words[metrics[m]['direction']]} "
+                f"({' → '.join(fmt(v) for v in metrics[m]['values'])})"
+                for m in ("delta_pos", "theta_pos")
+            ]
+            out.append(f"- {category}-{by} tasks: mean {' and mean '.join(moves)}")
     return out
