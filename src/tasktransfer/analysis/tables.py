@@ -296,9 +296,10 @@ def _from_counts(path, label, records, registry, ceilings):
     for (run, source, target), (line, value) in records.items():
         if source == ZERO_SHOT:
             continue
-        # A run without its own baseline borrows the model's only one, when there is one.
-        base_run = run if (run, target) in baselines or len(baseline_runs) != 1 else None
-        base_run = base_run or next(iter(baseline_runs))
+        if (run, target) in baselines or len(baseline_runs) != 1:
+            base_run = run
+        else:  # a run without its own baseline borrows the model's only one
+            (base_run,) = baseline_runs
         if (base_run, target) not in baselines:
             raise InputError(
                 f"{path}, line {line}: source {source!r} of model {label!r}, run {run!r} has "
