@@ -8,7 +8,7 @@ import pytest
 REFERENCE_DIR = Path(__file__).resolve().parents[3] / "shared" / "reference" / "sachdeva2026"
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def reference_dir() -> Path:
     return REFERENCE_DIR
 

@@ -7,7 +7,6 @@ independently of the numpy code under test.
 import csv
 import math
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 
@@ -15,25 +14,26 @@ from tasktransfer.analysis import analyze, read_inputs
 from tasktransfer.report import write_pgf_csv
 
 SIZES = ("3B", "7B", "32B")
-REFERENCE_DIR = Path(__file__).resolve().parents[3] / "shared" / "reference" / "sachdeva2026"
+PREFIX = "task_transferability_data_perfection_gap_factor_qwen-2.5vl-"
 
 
-def published_path(size):
-    return (
-        REFERENCE_DIR
-        / f"task_transferability_data_perfection_gap_factor_qwen-2.5vl-{size}-instruct.csv"
-    )
-
-
-def _rows(size):
-    with published_path(size).open(newline="") as f:
-        return [(r["seed"], r["ft_task"], r["task"], float(r["perfection_gap_factor"]))
-                for r in csv.DictReader(f)]  # fmt: skip
+@pytest.fixture(scope="session")
+def published(reference_dir):
+    """size -> the published rows (run, source, target, pgf), read with the csv module."""
+    out = {}
+    for size in SIZES:
+        with (reference_dir / f"{PREFIX}{size}-instruct.csv").open(newline="") as f:
+            rows = csv.DictReader(f)
+            out[size] = [
+                (r["seed"], r["ft_task"], r["task"], float(r["perfection_gap_factor"]))
+                for r in rows
+            ]
+    return out
 
 
 @pytest.fixture(scope="module")
-def result():
-    models = read_inputs([f"sachdeva2026:{s}" for s in SIZES], reference_dir=REFERENCE_DIR)
+def result(reference_dir):
+    models = read_inputs([f"sachdeva2026:{s}" for s in SIZES], reference_dir=reference_dir)
     return models, analyze(models)
 
 
@@ -43,12 +43,12 @@ def _breadth_pos(values, n):
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_mean_matrix_is_the_per_cell_mean_of_the_four_runs(result, size):
+def test_mean_matrix_is_the_per_cell_mean_of_the_four_runs(result, published, size):
     _, analysis = result
     entry = analysis["models"][f"qwen-2.5vl-{size}-instruct"]
     assert entry["runs"] == ["initial", "seed_0", "seed_1", "seed_2"]
     cells = defaultdict(list)
-    for _, source, target, value in _rows(size):
+    for _, source, target, value in published[size]:
         cells[source, target].append(value)
     index = {t: k for k, t in enumerate(entry["tasks"])}
     assert len(cells) == 169 and all(len(v) == 4 for v in cells.values())
@@ -60,11 +60,11 @@ def test_mean_matrix_is_the_per_cell_mean_of_the_four_runs(result, size):
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_each_delta_and_theta_plus_is_the_formula_per_run_then_averaged(result, size):
+def test_each_delta_and_theta_plus_is_the_formula_per_run_then_averaged(result, published, size):
     _, analysis = result
     entry = analysis["models"][f"qwen-2.5vl-{size}-instruct"]
     by_run = defaultdict(dict)
-    for run, source, target, value in _rows(size):
+    for run, source, target, value in published[size]:
         by_run[run][source, target] = value
     tasks = entry["tasks"]
     for task in tasks:
@@ -80,11 +80,11 @@ def test_each_delta_and_theta_plus_is_the_formula_per_run_then_averaged(result, 
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_graph_edges_are_the_off_diagonal_cells_at_the_threshold(result, size):
+def test_graph_edges_are_the_off_diagonal_cells_at_the_threshold(result, published, size):
     _, analysis = result
     entry = analysis["models"][f"qwen-2.5vl-{size}-instruct"]
     cells = defaultdict(float)
-    for _, source, target, value in _rows(size):
+    for _, source, target, value in published[size]:
         cells[source, target] += value / 4
     expected = {k for k, v in cells.items() if k[0] != k[1] and abs(v) >= 0.25}
     got = {(e["source"], e["target"]) for e in entry["graph"]["edges"]}
@@ -92,11 +92,11 @@ def test_graph_edges_are_the_off_diagonal_cells_at_the_threshold(result, size):
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_clique_edges_are_mutual_signs_of_the_mean(result, size):
+def test_clique_edges_are_mutual_signs_of_the_mean(result, published, size):
     _, analysis = result
     entry = analysis["models"][f"qwen-2.5vl-{size}-instruct"]
     cells = defaultdict(float)
-    for _, source, target, value in _rows(size):
+    for _, source, target, value in published[size]:
         cells[source, target] += value / 4
     for sign in ("positive", "negative"):
         s = 1 if sign == "positive" else -1
@@ -128,11 +128,11 @@ def test_scale_orders_the_three_sizes(result):
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_export_reproduces_the_published_file_byte_for_byte(result, tmp_path, size):
+def test_export_reproduces_the_published_file_byte_for_byte(result, reference_dir, tmp_path, size):
     models, _ = result
     model = next(m for m in models if size in m.model)
     out = write_pgf_csv(model, tmp_path / "pgf.csv")
-    assert out.read_bytes() == published_path(size).read_bytes()
+    assert out.read_bytes() == (reference_dir / f"{PREFIX}{size}-instruct.csv").read_bytes()
 
 
 def test_category_trend_follows_the_low_level_means_across_sizes(result):
