@@ -128,14 +128,21 @@ def point_marker(image: Image.Image, point: Sequence[float], label: str) -> None
     tag(image, (max(0, tx), max(0, min(image.height - h, ty))), label, k=k)
 
 
-def box(image: Image.Image, xyxy: Sequence[int], label: str) -> None:
-    """A red bounding-box outline with ``label`` on a tag at its top-left corner."""
+def box(image: Image.Image, xyxy: Sequence[int], label: str, *, tag_at: str = "top") -> None:
+    """A red bounding-box outline with ``label`` on a tag at a corner.
+
+    ``tag_at="top"`` puts the tag above the top-left corner, ``"bottom"`` below the
+    bottom-right one, so two overlapping boxes keep their labels apart.
+    """
     k = scale(image.width)
     x0, y0, x1, y1 = (round(v) for v in xyxy)
     ImageDraw.Draw(image).rectangle((x0, y0, x1, y1), outline=MARKER, width=k)
     w, h = tag_size(label, k)
-    ty = y0 - h if y0 - h >= 0 else y1 + 1
-    tag(image, (max(0, min(image.width - w, x0)), max(0, min(image.height - h, ty))), label, k=k)
+    if tag_at == "top":
+        tx, ty = x0, (y0 - h if y0 - h >= 0 else y1 + 1)
+    else:
+        tx, ty = x1 - w + 1, (y1 + 1 if y1 + 1 + h <= image.height else y0 - h)
+    tag(image, (max(0, min(image.width - w, tx)), max(0, min(image.height - h, ty))), label, k=k)
 
 
 def marker_footprint(image_size: int) -> int:

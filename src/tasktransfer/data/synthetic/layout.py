@@ -17,34 +17,40 @@ def scatter(
     gap: float = 2.0,
     margin: float = 1.0,
     avoid: Sequence[tuple[float, float, float]] = (),
-    tries: int = 500,
-) -> list[tuple[float, float]]:
-    """Centres for discs of ``radii`` inside the image that neither overlap nor touch.
+    tries: int = 200,
+    restarts: int = 50,
+) -> list[tuple[int, int]]:
+    """Integer centres for objects of half-extent ``radii`` that neither overlap nor touch.
 
-    Discs keep ``gap`` pixels between them and ``margin`` pixels from the border, and stay
-    clear of the ``avoid`` discs ``(x, y, r)``. Placement is rejection sampling, in the order
-    given (largest first works best).
+    Each object occupies the square ``centre +- radius`` (the bounding box of every shape
+    :func:`~tasktransfer.data.synthetic.draw.shape` draws). Squares keep ``gap`` pixels
+    between them and ``margin`` pixels from the border, and stay clear of the ``avoid``
+    squares ``(x, y, r)``. Rejection sampling, restarted from scratch when an object finds
+    no room.
 
     Raises
     ------
     RuntimeError
-        When ``tries`` draws cannot place a disc: the scene is too crowded for the image.
+        When no placement is found: the scene is too crowded for the image.
     """
     w, h = (size, size) if isinstance(size, int) else size
-    placed: list[tuple[float, float, float]] = list(avoid)
-    centres: list[tuple[float, float]] = []
-    for r in radii:
-        for _ in range(tries):
+    for _ in range(restarts):
+        placed: list[tuple[float, float, float]] = list(avoid)
+        for r in radii:
             lo = r + margin
-            x = float(rng.uniform(lo, w - 1 - lo))
-            y = float(rng.uniform(lo, h - 1 - lo))
-            if all((x - px) ** 2 + (y - py) ** 2 > (r + pr + gap) ** 2 for px, py, pr in placed):
+            for _ in range(tries):
+                x = round(float(rng.uniform(lo, w - 1 - lo)))
+                y = round(float(rng.uniform(lo, h - 1 - lo)))
+                limit = [r + pr + gap for _, _, pr in placed]
+                if all(abs(x - px) > d or abs(y - py) > d
+                       for (px, py, _), d in zip(placed, limit, strict=True)):  # fmt: skip
+                    placed.append((x, y, r))
+                    break
+            else:
                 break
         else:
-            raise RuntimeError(f"cannot place {len(radii)} discs of radii {radii} in {w}x{h}")
-        placed.append((x, y, r))
-        centres.append((round(x), round(y)))
-    return centres
+            return [(int(x), int(y)) for x, y, _ in placed[len(avoid) :]]
+    raise RuntimeError(f"cannot place {len(radii)} objects of radii {radii} in {w}x{h}")
 
 
 def choose(rng: np.random.Generator, options: Sequence, k: int | None = None):

@@ -15,30 +15,10 @@ from PIL import Image, ImageDraw
 
 from tasktransfer.data.synthetic import draw
 from tasktransfer.data.synthetic.core import Scene, register
+from tasktransfer.data.synthetic.ground import ground_row, render_ground
 from tasktransfer.data.synthetic.layout import choose, points_on
 
-SKY = (200, 222, 245)
-GROUND_FAR, GROUND_NEAR = np.array([205, 190, 160]), np.array([140, 110, 80])
 Z_NEAR, Z_FAR = 1.0, 4.0
-
-
-def ground_row(z: float, size: int) -> float:
-    """Image row where the ground at distance ``z`` appears (horizon at 30 % height)."""
-    horizon = 0.3 * size
-    return horizon + (size - 1 - horizon) * Z_NEAR / z
-
-
-def render_ground(size: int) -> Image.Image:
-    """Sky above the horizon, a ground gradient below it (lighter when farther)."""
-    pixels = np.empty((size, size, 3), dtype=np.uint8)
-    horizon = 0.3 * size
-    for row in range(size):
-        if row < horizon:
-            pixels[row] = SKY
-        else:
-            t = (row - horizon) / (size - horizon)
-            pixels[row] = np.round(GROUND_FAR + t * (GROUND_NEAR - GROUND_FAR))
-    return Image.fromarray(pixels)
 
 
 @register(

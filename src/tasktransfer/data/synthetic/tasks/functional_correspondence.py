@@ -1,0 +1,137 @@
+"""Functional_Correspondence: the point of another kind of tool that serves the same use.
+
+Each image shows one tool (hammer, pan, shovel or knife, each a handle and a working
+part) at a random angle. The reference point is on the grip or on the working part of the
+first tool; the candidates are the grip and the working part of a tool of another kind and
+two points on the background beside it. Difficulty widens the range of angles between the
+two tools (up to 45 degrees at 0, any angle at 1).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PIL import ImageDraw
+
+from tasktransfer.data.synthetic import draw
+from tasktransfer.data.synthetic.core import Scene, register
+from tasktransfer.data.synthetic.layout import choose, place_answer, points_on
+
+ACTIONS = {"hammer": "Pound", "pan": "Scoop", "shovel": "Dig", "knife": "Cut"}
+QUESTION = (
+    "Humans can find corresponding points for the same action between different objects. "
+    'For instance, if a person uses a pot versus a hammer to "Mash/Pound", then the handle '
+    "of the pot will be the corresponding point to the handle of the hammer because they "
+    "serve the same function for the action -- to hold. Now you are given two images: the "
+    'first shows a {a} and the second a {b}, both used to "{action}". A reference point is '
+    "annotated on the first image, labeled with REF. You are given multiple red-circled "
+    'points on the second image, choices of "A, B, C, D" are drawn beside each circle. '
+    "Select between the choices on the second image and find the corresponding point for the "
+    "reference point. Which point is corresponding to the reference point?"
+)
+POINTS = ("grip", "working_part")
+# Tool outlines in local units: the handle runs along +x from 0 to 1, the working part
+# from 1 to 2. Each entry: (polygon or ("ellipse", x0, y0, x1, y1)).
+HANDLE = [(0.0, -0.09), (1.0, -0.09), (1.0, 0.09), (0.0, 0.09)]
+HEADS = {
+    "hammer": [(1.0, -0.45), (1.35, -0.45), (1.35, 0.45), (1.0, 0.45)],
+    "pan": ("ellipse", 1.0, -0.5, 2.0, 0.5),
+    "shovel": [(1.0, -0.3), (1.7, -0.35), (2.0, 0.0), (1.7, 0.35), (1.0, 0.3)],
+    "knife": [(1.0, -0.18), (2.0, 0.0), (1.0, 0.18)],
+}
+# The two functional points in local units: where a hand holds the tool, and the centre
+# of the part that does the work.
+WORKING_U = {"hammer": 1.18, "pan": 1.5, "shovel": 1.45, "knife": 1.4}
+
+
+def to_image(tool, u, v) -> tuple[float, float]:
+    """Local tool coordinates to image pixels (tool = origin, length, angle in degrees)."""
+    a = math.radians(tool["angle"])
+    x, y = u * tool["length"] / 2, v * tool["length"] / 2
+    return (
+        tool["x"] + x * math.cos(a) - y * math.sin(a),
+        tool["y"] + x * math.sin(a) + y * math.cos(a),
+    )
+
+
+def tool_points(tool) -> dict[str, tuple[float, float]]:
+    """The grip and the working part's centre of ``tool``, in image pixels."""
+    return {
+        "grip": to_image(tool, 0.45, 0),
+        "working_part": to_image(tool, WORKING_U[tool["kind"]], 0),
+    }
+
+
+def render_tool(image, tool) -> None:
+    pen = ImageDraw.Draw(image)
+    colour = draw.COLOURS[tool["colour"]]
+    head = HEADS[tool["kind"]]
+    if head[0] == "ellipse":
+        _, u0, v0, u1, v1 = head
+        steps = [2 * math.pi * i / 24 for i in range(24)]
+        cu, cv, ru, rv = (u0 + u1) / 2, (v0 + v1) / 2, (u1 - u0) / 2, (v1 - v0) / 2
+        head = [(cu + ru * math.cos(t), cv + rv * math.sin(t)) for t in steps]
+    for polygon in (HANDLE, head):
+        pen.polygon(
+            [tuple(round(c) for c in to_image(tool, u, v)) for u, v in polygon], fill=colour
+        )
+
+
+def _tool(rng, size, kind, colour, angle):
+    length = float(rng.uniform(0.72, 0.82)) * size
+    # Centre the tool's middle (local u = 1) in the image, with a little jitter.
+    a = math.radians(angle)
+    mx, my = float(rng.uniform(0.45, 0.55)) * size, float(rng.uniform(0.45, 0.55)) * size
+    return {"kind": kind, "colour": colour, "angle": angle, "length": length,
+            "x": mx - math.cos(a) * length / 2, "y": my - math.sin(a) * length / 2}  # fmt: skip
+
+
+def _background_points(rng, image, taken):
+    """Two points off the tool (3 px clear of it), clear of each other and of ``taken``."""
+    pixels = np.asarray(image)
+    off = (pixels == pixels[0, 0]).all(-1)
+    clear = off.copy()
+    for dy in range(-3, 4):
+        for dx in range(-3, 4):
+            clear &= np.roll(off, (dy, dx), axis=(0, 1))
+    ids = clear.astype(np.uint8)  # label 1 = background far from the tool
+    avoid = [tuple(round(v) for v in p) for p in taken.values()]
+    found = points_on(rng, ids, [0, 0], image.width, avoid=avoid)
+    if found is None:
+        raise RuntimeError("Functional_Correspondence: no room for background points")
+    return found
+
+
+@register(
+    "Functional_Correspondence",
+    skills=("marker_reading", "part_semantics"),
+    difficulty=0.5,
+    images=2,
+    choices=4,
+)
+def generate(rng, answer, *, difficulty, image_size) -> Scene:
+    size = image_size
+    kinds = choose(rng, list(HEADS), 2)
+    colours = choose(rng, list(draw.COLOURS), 2)
+    angle = float(rng.uniform(0, 360))
+    spread = 45 + 135 * difficulty
+    first = _tool(rng, size, kinds[0], colours[0], angle)
+    second = _tool(rng, size, kinds[1], colours[1], angle + float(rng.uniform(-spread, spread)))
+    name = choose(rng, POINTS)
+    images = (draw.canvas(size), draw.canvas(size))
+    render_tool(images[0], first)
+    render_tool(images[1], second)
+    draw.point_marker(images[0], tool_points(first)[name], "REF")
+    points = dict(tool_points(second))
+    background = _background_points(rng, images[1], points)
+    points.update(zip(("background_1", "background_2"), background, strict=True))
+    others = [p for p in rng.permutation(list(points)) if p != name]
+    order = place_answer(name, others, answer)
+    for point, letter in zip(order, "ABCD", strict=True):
+        draw.point_marker(images[1], points[point], letter)
+    question = QUESTION.format(a=kinds[0], b=kinds[1], action=ACTIONS[kinds[0]])
+    reference = [round(v) for v in tool_points(first)[name]]
+    meta = {"tools": [first, second], "reference": reference,
+            "candidates": [[round(v) for v in points[p]] for p in order]}  # fmt: skip
+    return Scene(question, ("A", "B", "C", "D"), images, meta)
