@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import tasktransfer
-from tasktransfer.model.config import ModelConfig
+from tasktransfer.model import ModelConfig
 from tasktransfer.study.config import StudyConfig, run_label
 from tasktransfer.study.store import write_json_atomic, write_text_atomic
 

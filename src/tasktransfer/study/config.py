@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tasktransfer.errors import InputError
-from tasktransfer.model.config import EvalConfig, FinetuneConfig, ModelConfig
+from tasktransfer.model import EvalConfig, FinetuneConfig, ModelConfig
 from tasktransfer.tasks import REGISTRY, UnknownTaskError
 
 SYNTHETIC = "synthetic"
