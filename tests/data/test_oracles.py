@@ -75,9 +75,7 @@ def jigsaw(e):
     whole, *candidates = (px(im) for im in e.images)
     half = whole.shape[0] // 2
     above, left = whole[half - 1, half:], whole[half:, half - 1]
-    mismatch = [
-        (c[0] != above).any(-1).sum() + (c[:, 0] != left).any(-1).sum() for c in candidates
-    ]
+    mismatch = [(c[0] != above).any(-1).sum() + (c[:, 0] != left).any(-1).sum() for c in candidates]
     return int(np.argmin(mismatch)) == e.letters.index(e.answer_letter)
 
 

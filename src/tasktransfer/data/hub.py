@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tasktransfer.data.example import Example
+from tasktransfer.data.example import MAX_IMAGES, Example
+from tasktransfer.data.images import plain_image
 from tasktransfer.data.validate import DataError
 
 
@@ -20,4 +21,10 @@ def read_hub(dataset: str, task: str, split: str) -> list[Example]:
     except ValueError as err:
         # datasets reports an unknown config or split as ValueError listing what exists.
         raise DataError(f"{dataset}: cannot load task {task!r}, split {split!r}: {err}") from err
-    return [Example.from_blink_row(row) for row in rows]
+    images = [f"image_{k}" for k in range(1, MAX_IMAGES + 1)]
+    return [
+        Example.from_blink_row(
+            {**row, **{k: plain_image(row[k]) for k in images if row.get(k) is not None}}
+        )
+        for row in rows
+    ]

@@ -7,6 +7,8 @@ height, and ground at distance ``z`` appears at row ``horizon + (size - 1 - hori
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from PIL import Image
 
@@ -22,7 +24,12 @@ def ground_row(z: float, size: int) -> float:
 
 
 def render_ground(size: int) -> Image.Image:
-    """Sky above the horizon, a ground gradient below it (lighter when farther)."""
+    """Sky above the horizon, a ground gradient below it (lighter when farther); a new copy."""
+    return _ground(size).copy()
+
+
+@functools.lru_cache(maxsize=8)
+def _ground(size: int) -> Image.Image:
     pixels = np.empty((size, size, 3), dtype=np.uint8)
     horizon = HORIZON * size
     for row in range(size):

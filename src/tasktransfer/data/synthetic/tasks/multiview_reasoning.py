@@ -24,7 +24,7 @@ QUESTION = (
     "first image is from the beginning of the video and the second image is from the end. Is "
     "the camera moving left or right when shooting the video?"
 )
-DISTANCE = 2.5  # camera to pivot, in ground units; pillars stand within 1.2 of the pivot
+DISTANCE = 2.5  # camera to pivot, in ground units; pillars stand within 1.2 of it along the view
 FOCAL = 0.9  # image widths per unit of lateral offset at distance 1
 
 
@@ -78,7 +78,7 @@ def generate(rng, answer, *, difficulty, image_size) -> Scene:
         # and one behind it, so the parallax has both signs.
         along = [float(rng.uniform(-1.2, -0.5)), float(rng.uniform(0.5, 1.2))]
         along += [float(rng.uniform(-1.2, 1.2)) for _ in range(n - 2)]
-        across = [float(rng.uniform(-0.9, 0.9)) for _ in range(n)]
+        across = [float(rng.uniform(-0.35, 0.35)) * (DISTANCE + a) for a in along]
         sin, cos = math.sin(phi), math.cos(phi)
         pillars = [(-a * sin + c * cos, a * cos + c * sin, colour)
                    for a, c, colour in zip(along, across, colours, strict=True)]  # fmt: skip

@@ -1,0 +1,109 @@
+import hashlib
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from tasktransfer.data import fingerprint, format_prompt
+from tasktransfer.data.synthetic import (
+    SKILLS,
+    TASKS,
+    expected_transfer,
+    generate,
+    make_example,
+    skill_matrix,
+)
+from tasktransfer.tasks import REGISTRY, UnknownTaskError
+
+
+def test_one_generator_per_registered_blink_task_with_its_shape():
+    assert list(TASKS) == sorted(REGISTRY)
+    for name, spec in TASKS.items():
+        assert (spec.images, spec.choices) == (REGISTRY[name].images, REGISTRY[name].choices)
+
+
+@pytest.mark.parametrize("task", list(TASKS))
+def test_schema_shapes_and_prompt(task):
+    spec = REGISTRY[task]
+    for e in generate(task, "val", 12):
+        assert e.sub_task == task and e.idx.startswith(f"val_{task}_")
+        assert len(e.images) == spec.images and len(e.choices) == spec.choices
+        assert len(set(e.choices)) == len(e.choices)
+        assert e.prompt == format_prompt(e.question, e.choices)
+        assert e.images[0].size == (64, 64) and all(im.mode == "RGB" for im in e.images)
+        assert e.meta["difficulty"] == TASKS[task].difficulty
+
+
+@pytest.mark.parametrize("task", list(TASKS))
+def test_answer_letters_are_exactly_balanced_per_block(task):
+    k = REGISTRY[task].choices
+    counts = Counter(e.answer_letter for e in generate(task, "train", 10 * k))
+    assert counts == {letter: 10 for letter in "ABCD"[:k]}
+
+
+@pytest.mark.parametrize("task", list(TASKS))
+def test_same_arguments_same_bytes_other_seed_other_bytes(task):
+    a = make_example(task, "test", 7, seed=2)
+    b = make_example(task, "test", 7, seed=2)
+    assert [im.tobytes() for im in a.images] == [im.tobytes() for im in b.images]
+    assert a == b and a.meta == b.meta
+    c = make_example(task, "test", 7, seed=3)
+    assert fingerprint([a]) != fingerprint([c])
+
+
+def _image_hash(image):
+    return hashlib.sha256(image.tobytes()).hexdigest()
+
+
+@pytest.mark.parametrize("task", list(TASKS))
+def test_splits_share_no_scene(task):
+    # The first image is the scene; later ones can legitimately repeat (a Jigsaw candidate
+    # cut from a single-colour region looks the same in any split).
+    hashes = {
+        split: {_image_hash(e.images[0]) for e in generate(task, split, 40)}
+        for split in ("train", "val", "test")
+    }
+    assert not hashes["train"] & hashes["val"]
+    assert not hashes["train"] & hashes["test"]
+    assert not hashes["val"] & hashes["test"]
+
+
+@pytest.mark.parametrize("task", list(TASKS))
+def test_image_size_knob(task):
+    e = make_example(task, "val", 0, image_size=128)
+    assert e.images[0].size == (128, 128)
+    assert e.meta["image_size"] == 128
+
+
+def test_difficulty_knob_changes_the_scene_and_is_checked():
+    easy = make_example("Relative_Depth", "val", 1, difficulty=0.0)
+    hard = make_example("Relative_Depth", "val", 1, difficulty=1.0)
+    ratio = lambda e: max(e.meta["depths"][:2]) / min(e.meta["depths"][:2])  # noqa: E731
+    assert ratio(easy) == pytest.approx(2.2) and ratio(hard) == pytest.approx(1.15)
+    with pytest.raises(ValueError, match=r"difficulty must be in \[0, 1\]"):
+        make_example("Counting", "val", 0, difficulty=1.5)
+
+
+def test_unknown_task_and_split_are_refused_with_suggestions():
+    with pytest.raises(UnknownTaskError, match="Did you mean: Counting"):
+        make_example("Countng", "val", 0)
+    with pytest.raises(ValueError, match="unknown synthetic split 'dev'"):
+        make_example("Counting", "dev", 0)
+
+
+def test_skill_matrix_covers_every_task_and_skill():
+    names, skills, m = skill_matrix()
+    assert names == list(TASKS) and skills == list(SKILLS)
+    assert m.shape == (13, len(SKILLS)) and set(np.unique(m)) <= {0, 1}
+    assert (m.sum(axis=1) >= 1).all()  # every task needs a skill
+    assert (m.sum(axis=0) >= 1).all()  # every skill is used
+    row = dict(zip(skills, m[names.index("Visual_Correspondence")], strict=True))
+    assert row["point_matching"] == 1 and row["object_counting"] == 0
+
+
+def test_expected_transfer_is_the_jaccard_overlap_of_skill_sets():
+    names, overlap = expected_transfer(["Relative_Depth", "Multi-view_Reasoning", "Counting"])
+    # {marker_reading, depth_ordering} vs {depth_ordering, point_matching}: 1 shared of 3.
+    assert overlap[0, 1] == pytest.approx(1 / 3)
+    assert overlap[0, 2] == 0 and np.allclose(np.diag(overlap), 1)
+    assert np.allclose(overlap, overlap.T)
