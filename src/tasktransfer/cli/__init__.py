@@ -12,6 +12,7 @@ import sys
 import typer
 
 from tasktransfer.cli import analyze as analyze_cli
+from tasktransfer.cli import data as data_cli
 from tasktransfer.cli import study as study_cli
 from tasktransfer.cli import tasks as tasks_cli
 from tasktransfer.errors import TaskTransferError
@@ -24,6 +25,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(tasks_cli.app, name="tasks", help="The task registry.")
+app.add_typer(data_cli.app, name="data", help="Example data: synthesise, look, count.")
 app.command("run")(study_cli.run)
 app.command("status")(study_cli.status)
 app.command("analyze")(analyze_cli.analyze)

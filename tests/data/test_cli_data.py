@@ -1,0 +1,57 @@
+import json
+
+from typer.testing import CliRunner
+
+from tasktransfer.cli import app
+from tasktransfer.data import load_examples
+from tasktransfer.data.synthetic import generate
+
+runner = CliRunner()
+
+
+def test_synth_writes_a_folder_the_loader_reads_back(tmp_path):
+    out = tmp_path / "suite"
+    result = runner.invoke(
+        app,
+        ["data", "synth", "--out", str(out), "--train", "4", "--val", "2", "--test", "0",
+         "--tasks", "Counting,Jigsaw", "--seed", "5"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.parquet")) == [
+        "Counting/train.parquet", "Counting/val.parquet",
+        "Jigsaw/train.parquet", "Jigsaw/val.parquet",
+    ]  # fmt: skip
+    manifest = json.loads((out / "synthetic.json").read_text())
+    assert manifest["seed"] == 5 and manifest["sizes"] == {"train": 4, "val": 2, "test": 0}
+    loaded = load_examples(str(out), ["Jigsaw"], "train")["Jigsaw"]
+    assert loaded == generate("Jigsaw", "train", 4, seed=5)
+
+
+def test_stats_counts_choices_and_letter_balance():
+    result = runner.invoke(
+        app, ["data", "stats", "--tasks", "Counting,Spatial_Relation", "--limit", "8", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = {r["task"]: r for r in json.loads(result.output)}
+    assert rows["Counting"] == {"task": "Counting", "n": 8, "images": [1], "choices": [4],
+                                "answers": {"A": 2, "B": 2, "C": 2, "D": 2}}  # fmt: skip
+    assert rows["Spatial_Relation"]["answers"] == {"A": 4, "B": 4}
+    table = runner.invoke(app, ["data", "stats", "--tasks", "Counting", "--limit", "4"])
+    assert table.exit_code == 0 and "A:1  B:1  C:1  D:1" in table.output
+
+
+def test_show_writes_a_contact_sheet(tmp_path):
+    from PIL import Image
+
+    out = tmp_path / "sheet.png"
+    result = runner.invoke(app, ["data", "show", "Relative_Depth", "--n", "3", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    sheet = Image.open(out)
+    # Three rows, each at least as tall as a 160 px thumbnail plus padding.
+    assert sheet.height >= 3 * 160 and sheet.width > 160
+
+
+def test_unknown_task_is_one_clear_error(tmp_path):
+    result = runner.invoke(app, ["data", "show", "Jigsw", "--out", str(tmp_path / "x.png")])
+    assert result.exit_code != 0
+    assert "Did you mean: Jigsaw" in str(result.exception)
