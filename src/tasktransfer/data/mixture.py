@@ -1,0 +1,195 @@
+"""Training mixtures: a YAML file of task -> number of examples, and its deterministic sample.
+
+The file ``tasktransfer select`` writes, and ``finetune`` and studies read::
+
+    mixture:                 # source task -> examples, in training order
+      Counting: 600
+      Spatial_Relation: 400
+    provenance:              # optional: how the mixture was chosen
+      rule: threshold
+      targets: [Relative_Depth]
+      budget: 1000
+      pgf_source: sachdeva2026:7B
+      model: qwen-2.5vl-7B-instruct
+      ...
+      pgf:                   # the evidence: source -> target -> PGF over runs
+        Counting: {Relative_Depth: {mean: 0.21, std: 0.05, min: 0.15, max: 0.26, n_runs: 4}}
+
+A hand-written file needs only ``mixture``. Unknown keys, unknown task names and counts
+that are not positive integers are errors naming the file and the field.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from tasktransfer.data.example import Example
+from tasktransfer.data.loaders import load_examples
+from tasktransfer.errors import InputError
+from tasktransfer.tasks import REGISTRY, UnknownTaskError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _known(task: str) -> str:
+    try:
+        return REGISTRY[task].name
+    except UnknownTaskError as err:  # pydantic reports ValueErrors, not KeyErrors
+        raise ValueError(str(err)) from None
+
+
+class PGFSpread(_Strict):
+    """The PGF of one source on one target over runs (NaN std for a single run)."""
+
+    mean: float
+    std: float
+    min: float
+    max: float
+    n_runs: int = Field(ge=1)
+
+
+class Provenance(_Strict):
+    """How a mixture was chosen: the rule, its options, and the PGF behind each source."""
+
+    rule: str = Field(description="The selection rule: threshold, topk or optimal.")
+    targets: list[str] = Field(min_length=1)
+    budget: int = Field(ge=1, description="Examples asked for.")
+    pgf_source: str = Field(description="The study folder, table or alias the PGF came from.")
+    model: str = Field(description="The model whose PGF was used.")
+    threshold: float | None = None
+    k: int | None = None
+    cap: int | None = Field(None, description="Examples per source the PGF was measured with.")
+    include_target: bool = False
+    available: dict[str, int] = Field(default_factory=dict)
+    predicted_gain: float | None = None
+    pgf: dict[str, dict[str, PGFSpread]] = Field(
+        default_factory=dict, description="Source -> target -> PGF over runs."
+    )
+    notes: list[str] = Field(default_factory=list)
+    tasktransfer_version: str | None = None
+
+    @field_validator("targets")
+    @classmethod
+    def _known_targets(cls, targets: list[str]) -> list[str]:
+        return [_known(t) for t in targets]
+
+
+class MixtureFile(_Strict):
+    """A mixture file: ``mixture`` (task -> positive example count) and its ``provenance``."""
+
+    mixture: dict[str, int] = Field(min_length=1)
+    provenance: Provenance | None = None
+
+    @field_validator("mixture", mode="before")
+    @classmethod
+    def _counts(cls, mixture):
+        # Strict integers: YAML's 1.5, "10" or true must not become a count silently.
+        if isinstance(mixture, Mapping):
+            for task, n in mixture.items():
+                if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+                    raise ValueError(f"{task}: expected a positive integer count, got {n!r}")
+        return mixture
+
+    @field_validator("mixture")
+    @classmethod
+    def _known_tasks(cls, mixture: dict[str, int]) -> dict[str, int]:
+        return {_known(task): n for task, n in mixture.items()}
+
+
+def read_mixture(path: str | Path) -> MixtureFile:
+    """Read and validate a mixture file.
+
+    Raises
+    ------
+    InputError
+        Not YAML, or a field that fails validation (every failure is listed).
+    FileNotFoundError
+    """
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise InputError(f"{path}: not valid YAML ({err})") from None
+    try:
+        return MixtureFile.model_validate(data if data is not None else {})
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}"
+            for e in err.errors()
+        )
+        raise InputError(f"{path}: invalid mixture file: {problems}") from None
+
+
+def write_mixture(mixture: MixtureFile, path: str | Path) -> Path:
+    """Write ``mixture`` as YAML, atomically (a temporary name, then ``os.replace``)."""
+    path = Path(path)
+    text = yaml.safe_dump(
+        mixture.model_dump(exclude_none=True), sort_keys=False, default_flow_style=False
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def sample_mixture(
+    source: str, mixture: Mapping[str, int], split: str, *, seed: int
+) -> list[Example]:
+    """The examples of a mixture: ``n`` examples of each task, drawn deterministically by seed.
+
+    Each task's examples come from :func:`~tasktransfer.data.loaders.load_examples` with
+    ``limit=n``: a subsample drawn with ``seed`` for a folder or the hub, the first ``n``
+    questions of the suite instance ``seed`` for the synthetic source. Answers are
+    required (these are training examples).
+
+    Parameters
+    ----------
+    source : str
+        ``"synthetic"``, a folder or a hub dataset id, as for ``load_examples``.
+    mixture : mapping of str to int
+        Task -> number of examples (e.g. ``read_mixture(path).mixture``).
+    split : str
+    seed : int
+
+    Returns
+    -------
+    list of Example
+        Task by task in the mixture's order, each task's examples in source order; shuffle
+        before training.
+
+    Raises
+    ------
+    InputError
+        A count that is not a positive integer, or a task with fewer examples than asked.
+
+    Examples
+    --------
+    >>> batch = sample_mixture("synthetic", {"Counting": 2, "Jigsaw": 1}, "train", seed=0)
+    >>> [e.sub_task for e in batch]
+    ['Counting', 'Counting', 'Jigsaw']
+    """
+    out: list[Example] = []
+    for task, n in mixture.items():
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise InputError(f"mixture: {task} needs a positive integer count, got {n!r}")
+        examples = load_examples(source, [task], split, limit=n, seed=seed, require_answers=True)
+        found = examples[task]
+        if len(found) < n:
+            raise InputError(
+                f"mixture asks for {n} examples of {task}, but {source} split {split!r} has "
+                f"only {len(found)}"
+            )
+        out.extend(found)
+    return out
