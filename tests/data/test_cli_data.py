@@ -13,14 +13,30 @@ def test_synth_writes_a_folder_the_loader_reads_back(tmp_path):
     out = tmp_path / "suite"
     result = runner.invoke(
         app,
-        ["data", "synth", "--out", str(out), "--train", "4", "--val", "2", "--test", "0",
-         "--tasks", "Counting,Jigsaw", "--seed", "5"],
-    )  # fmt: skip
+        [
+            "data",
+            "synth",
+            "--out",
+            str(out),
+            "--train",
+            "4",
+            "--val",
+            "2",
+            "--test",
+            "0",
+            "--tasks",
+            "Counting,Jigsaw",
+            "--seed",
+            "5",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.parquet")) == [
-        "Counting/train.parquet", "Counting/val.parquet",
-        "Jigsaw/train.parquet", "Jigsaw/val.parquet",
-    ]  # fmt: skip
+        "Counting/train.parquet",
+        "Counting/val.parquet",
+        "Jigsaw/train.parquet",
+        "Jigsaw/val.parquet",
+    ]
     manifest = json.loads((out / "synthetic.json").read_text())
     assert manifest["seed"] == 5 and manifest["sizes"] == {"train": 4, "val": 2, "test": 0}
     loaded = load_examples(str(out), ["Jigsaw"], "train")["Jigsaw"]
@@ -33,8 +49,13 @@ def test_stats_counts_choices_and_letter_balance():
     )
     assert result.exit_code == 0, result.output
     rows = {r["task"]: r for r in json.loads(result.output)}
-    assert rows["Counting"] == {"task": "Counting", "n": 8, "images": [1], "choices": [4],
-                                "answers": {"A": 2, "B": 2, "C": 2, "D": 2}}  # fmt: skip
+    assert rows["Counting"] == {
+        "task": "Counting",
+        "n": 8,
+        "images": [1],
+        "choices": [4],
+        "answers": {"A": 2, "B": 2, "C": 2, "D": 2},
+    }
     assert rows["Spatial_Relation"]["answers"] == {"A": 4, "B": 4}
     table = runner.invoke(app, ["data", "stats", "--tasks", "Counting", "--limit", "4"])
     assert table.exit_code == 0 and "A:1  B:1  C:1  D:1" in table.output

@@ -117,15 +117,18 @@ def counting_folder(tmp_path):
     ("changes", "require_answers", "message"),
     [
         ({"answer": "(E)"}, False, r"idx 'val_Counting_0': field 'answer' is '\(E\)'"),
-        ({"choices": ["1", "2", "3"], "answer": "(D)"}, False,
-         r"'answer' is '\(D\)' but there are 3 choices; expected one of \(A\), \(B\), \(C\)"),
+        (
+            {"choices": ["1", "2", "3"], "answer": "(D)"},
+            False,
+            r"'answer' is '\(D\)' but there are 3 choices; expected one of \(A\), \(B\), \(C\)",
+        ),
         ({"answer": "hidden"}, True, r"idx 'val_Counting_0': the answer is hidden"),
         ({"choices": ["1"], "answer": "(A)"}, False, r"'choices' has 1 options; expected 2 to 4"),
         ({"image_1": "absent.png"}, False, r"field 'image_1': image file .*absent.png does not"),
         ({"image_1": "../../escape.png"}, False, r"image path '../../escape.png' leaves"),
         ({"image_1": None}, False, r"split 'val', idx 'val_Counting_0': image_1 is missing"),
     ],
-)  # fmt: skip
+)
 def test_validation_errors_name_task_split_idx_and_field(
     counting_folder, changes, require_answers, message
 ):
@@ -219,8 +222,10 @@ def test_hub_path_goes_through_datasets_load_dataset(tmp_path, monkeypatch):
 
     monkeypatch.setattr(datasets, "load_dataset", local_hub)
     data = load_examples("BLINK-Benchmark/BLINK", ["Counting", "Jigsaw"], "val", limit=3)
-    assert calls == [("BLINK-Benchmark/BLINK", "Counting", "val"),
-                     ("BLINK-Benchmark/BLINK", "Jigsaw", "val")]  # fmt: skip
+    assert calls == [
+        ("BLINK-Benchmark/BLINK", "Counting", "val"),
+        ("BLINK-Benchmark/BLINK", "Jigsaw", "val"),
+    ]
     for task, examples in data.items():
         assert len(examples) == 3
         by_idx = {e.idx: e for e in originals[task]}
@@ -258,7 +263,8 @@ def test_subsample_keeps_everything_without_a_limit():
 
 def test_parquet_without_required_field(tmp_path):
     (tmp_path / "Counting").mkdir()
-    pq.write_table(pa.table({"idx": ["1"], "sub_task": ["Counting"]}),
-                   tmp_path / "Counting" / "val.parquet")  # fmt: skip
+    pq.write_table(
+        pa.table({"idx": ["1"], "sub_task": ["Counting"]}), tmp_path / "Counting" / "val.parquet"
+    )
     with pytest.raises(DataError, match=r"row 1, idx '1': field 'choices' is missing"):
         load_examples(str(tmp_path), ["Counting"], "val")

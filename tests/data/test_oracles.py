@@ -154,8 +154,12 @@ def spatial(e):
         centroids.append((xs.mean(), ys.mean()))
     (ax, ay), (bx, by) = centroids
     relation = e.meta["relation"]
-    holds = {"to the left of": ax < bx, "to the right of": ax > bx, "above": ay < by,
-             "below": ay > by}[relation]  # fmt: skip
+    holds = {
+        "to the left of": ax < bx,
+        "to the right of": ax > bx,
+        "above": ay < by,
+        "below": ay > by,
+    }[relation]
     return e.choices[e.letters.index(e.answer_letter)] == ("yes" if holds else "no")
 
 

@@ -107,3 +107,16 @@ def test_expected_transfer_is_the_jaccard_overlap_of_skill_sets():
     assert overlap[0, 1] == pytest.approx(1 / 3)
     assert overlap[0, 2] == 0 and np.allclose(np.diag(overlap), 1)
     assert np.allclose(overlap, overlap.T)
+
+
+def test_the_documented_skill_matrix_is_the_code_one():
+    from pathlib import Path
+
+    doc = (Path(__file__).parents[2] / "docs" / "synthetic-suite.md").read_text()
+    names, skills, m = skill_matrix()
+    header = "| task | " + " | ".join(skills) + " |"
+    assert header in doc
+    for name, row in zip(names, m, strict=True):
+        cells = " | ".join("x" if v else "" for v in row)
+        line = f"| {name} ({REGISTRY[name].abbrev}) | {cells} |"
+        assert line.replace("  ", " ") in doc.replace("  ", " "), name

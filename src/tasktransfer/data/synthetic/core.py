@@ -77,9 +77,14 @@ TASKS: dict[str, SyntheticTask] = {}
 
 
 def register(
-    name: str, *, skills: Sequence[str], difficulty: float, images: int, choices: int,
+    name: str,
+    *,
+    skills: Sequence[str],
+    difficulty: float,
+    images: int,
+    choices: int,
     version: int = 1,
-) -> Callable[[Generator], Generator]:  # fmt: skip
+) -> Callable[[Generator], Generator]:
     """Decorator that registers a generator under the BLINK task ``name``."""
 
     def decorate(generate: Generator) -> Generator:
@@ -155,9 +160,14 @@ def build_example(
 
 
 def make_example(
-    task: str, split: str, index: int, *, seed: int = 0, difficulty: float | None = None,
+    task: str,
+    split: str,
+    index: int,
+    *,
+    seed: int = 0,
+    difficulty: float | None = None,
     image_size: int = 64,
-) -> Example:  # fmt: skip
+) -> Example:
     """Question ``index`` of the synthetic ``task`` in ``split``; same arguments, same bytes."""
     spec = get_synthetic_task(task)
     if split not in SPLITS:

@@ -42,8 +42,10 @@ def scatter(
                 x = round(float(rng.uniform(lo, w - 1 - lo)))
                 y = round(float(rng.uniform(lo, h - 1 - lo)))
                 limit = [r + pr + gap for _, _, pr in placed]
-                if all(abs(x - px) > d or abs(y - py) > d
-                       for (px, py, _), d in zip(placed, limit, strict=True)):  # fmt: skip
+                if all(
+                    abs(x - px) > d or abs(y - py) > d
+                    for (px, py, _), d in zip(placed, limit, strict=True)
+                ):
                     placed.append((x, y, r))
                     break
             else:

@@ -83,8 +83,14 @@ def _tool(rng, size, kind, colour, angle):
     # Centre the tool's middle (local u = 1) in the image, with a little jitter.
     a = math.radians(angle)
     mx, my = float(rng.uniform(0.45, 0.55)) * size, float(rng.uniform(0.45, 0.55)) * size
-    return {"kind": kind, "colour": colour, "angle": angle, "length": length,
-            "x": mx - math.cos(a) * length / 2, "y": my - math.sin(a) * length / 2}  # fmt: skip
+    return {
+        "kind": kind,
+        "colour": colour,
+        "angle": angle,
+        "length": length,
+        "x": mx - math.cos(a) * length / 2,
+        "y": my - math.sin(a) * length / 2,
+    }
 
 
 def _background_points(rng, image, taken):
@@ -132,6 +138,9 @@ def generate(rng, answer, *, difficulty, image_size) -> Scene:
         draw.point_marker(images[1], points[point], letter)
     question = QUESTION.format(a=kinds[0], b=kinds[1], action=ACTIONS[kinds[0]])
     reference = [round(v) for v in tool_points(first)[name]]
-    meta = {"tools": [first, second], "reference": reference,
-            "candidates": [[round(v) for v in points[p]] for p in order]}  # fmt: skip
+    meta = {
+        "tools": [first, second],
+        "reference": reference,
+        "candidates": [[round(v) for v in points[p]] for p in order],
+    }
     return Scene(question, ("A", "B", "C", "D"), images, meta)

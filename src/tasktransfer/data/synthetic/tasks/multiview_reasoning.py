@@ -80,8 +80,10 @@ def generate(rng, answer, *, difficulty, image_size) -> Scene:
         along += [float(rng.uniform(-1.2, 1.2)) for _ in range(n - 2)]
         across = [float(rng.uniform(-0.35, 0.35)) * (DISTANCE + a) for a in along]
         sin, cos = math.sin(phi), math.cos(phi)
-        pillars = [(-a * sin + c * cos, a * cos + c * sin, colour)
-                   for a, c, colour in zip(along, across, colours, strict=True)]  # fmt: skip
+        pillars = [
+            (-a * sin + c * cos, a * cos + c * sin, colour)
+            for a, c, colour in zip(along, across, colours, strict=True)
+        ]
         first, ids1, boxes1 = render(pillars, phi, size)
         second, ids2, boxes2 = render(pillars, phi + sign * orbit, size)
         # Keep scenes where every pillar is whole and unoccluded in both frames.

@@ -53,8 +53,7 @@ def generate(rng, answer, *, difficulty, image_size) -> Scene:
     boxes = [tight, wrong] if answer == 0 else [wrong, tight]
     for box, letter, corner in zip(boxes, "AB", ("top", "bottom"), strict=True):
         draw.box(image, box, letter, tag_at=corner)
-    meta = {"target": [colours[0], kind], "extent": list(extent),
-            "boxes": [list(b) for b in boxes]}  # fmt: skip
+    meta = {"target": [colours[0], kind], "extent": list(extent), "boxes": [list(b) for b in boxes]}
     question = QUESTION.format(f"{colours[0]} {kind}")
     return Scene(question, ("Box A", "Box B"), (image,), meta)
 
@@ -67,8 +66,12 @@ def _loose_box(rng, tight, target_iou, size):
         sw, sh = rng.uniform(0.6, 1.6, size=2)
         dx, dy = rng.uniform(-0.5, 0.5, size=2) * (w, h)
         cx, cy = (tight[0] + tight[2]) / 2 + dx, (tight[1] + tight[3]) / 2 + dy
-        box = (round(cx - sw * w / 2), round(cy - sh * h / 2),
-               round(cx + sw * w / 2), round(cy + sh * h / 2))  # fmt: skip
+        box = (
+            round(cx - sw * w / 2),
+            round(cy - sh * h / 2),
+            round(cx + sw * w / 2),
+            round(cy + sh * h / 2),
+        )
         if box[0] < 0 or box[1] < 0 or box[2] >= size or box[3] >= size:
             continue
         gap = abs(iou(box, tight) - target_iou)

@@ -1,11 +1,12 @@
 """Relative_Depth: which of two circled points is closer to the camera.
 
 The scene is a ground plane seen by a pinhole camera above it, with pillars standing on
-the ground. A pillar at distance ``z`` touches the ground at image row
-``horizon + f / z`` and is drawn ``1 / z`` as large, so its ground contact, its size and
-its occlusions all tell its depth. Each point is circled on a different pillar, at a
-random height, so the points' own image rows do not give the answer away. Difficulty
-shrinks the depth ratio of the two marked pillars (2.2 at 0, 1.15 at 1).
+the ground. A pillar at distance ``z`` touches the ground at
+:func:`~tasktransfer.data.synthetic.ground.ground_row` ``(z)`` and is drawn ``1 / z`` as
+large, so its ground contact, its size and its occlusions all tell its depth. Each point
+is circled on a different pillar, at a random height, so the points' own image rows do not
+give the answer away. Difficulty shrinks the depth ratio of the two marked pillars (2.2 at
+0, 1.15 at 1).
 """
 
 from __future__ import annotations
@@ -41,8 +42,14 @@ def generate(rng, answer, *, difficulty, image_size) -> Scene:
             width, height = 0.35 * size / z, float(rng.uniform(0.5, 0.9)) * size / z
             cx = float(rng.uniform(width / 2, size - 1 - width / 2))
             bottom = ground_row(z, size)
-            pillars.append([round(cx - width / 2), round(bottom - height), round(cx + width / 2),
-                            round(bottom)])  # fmt: skip
+            pillars.append(
+                [
+                    round(cx - width / 2),
+                    round(bottom - height),
+                    round(cx + width / 2),
+                    round(bottom),
+                ]
+            )
         image, ids = render_ground(size), Image.new("L", (size, size), 0)
         # Painter's order: far pillars first, so near ones occlude them.
         for i in sorted(range(n), key=lambda i: -depths[i]):
@@ -64,5 +71,6 @@ def generate(rng, answer, *, difficulty, image_size) -> Scene:
         "colours": colours,
         "points": [list(p) for p in marked],
     }
-    return Scene("Which point is closer to the camera?", ("A is closer", "B is closer"),
-                 (image,), meta)  # fmt: skip
+    return Scene(
+        "Which point is closer to the camera?", ("A is closer", "B is closer"), (image,), meta
+    )

@@ -55,8 +55,11 @@ def generate(rng, answer, *, difficulty, image_size) -> Scene:
             ids[ys[i] : ys[i + 1], xs[j] : xs[j + 1]] = 3 * i + j + 1
     direction = rng.normal(size=2)
     direction = np.abs(direction) / np.abs(direction).sum()
-    params = {"falloff": 0.1 + 0.5 * difficulty, "gx": float(direction[0]),
-              "gy": float(direction[1])}  # fmt: skip
+    params = {
+        "falloff": 0.1 + 0.5 * difficulty,
+        "gx": float(direction[0]),
+        "gy": float(direction[1]),
+    }
     if difficulty >= 0.5:
         start = float(rng.uniform(0.1, 0.6))
         params["shadow"] = [start, start + float(rng.uniform(0.2, 0.35))]
@@ -76,6 +79,10 @@ def generate(rng, answer, *, difficulty, image_size) -> Scene:
     image = Image.fromarray(np.round(pixels).astype(np.uint8))
     for point, letter in zip(points, "AB", strict=True):
         draw.point_marker(image, point, letter)
-    meta = {"light": params, "points": [list(p) for p in points],
-            "cuts": [xs, ys], "albedos": albedo_of.tolist()}  # fmt: skip
+    meta = {
+        "light": params,
+        "points": [list(p) for p in points],
+        "cuts": [xs, ys],
+        "albedos": albedo_of.tolist(),
+    }
     return Scene(QUESTION, ("A is darker", "B is darker", "About the same"), (image,), meta)

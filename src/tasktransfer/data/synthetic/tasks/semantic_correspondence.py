@@ -51,9 +51,14 @@ def render_animal(image, animal) -> None:
         x, y = points[foot]
         pen.rectangle((round(x - 0.14 * s), round(cy), round(x + 0.14 * s), round(y)), fill=colour)
     tail_x, tail_y = points["tail"]
-    pen.polygon([(round(cx - f * 0.8 * s), round(cy - 0.25 * s)),
-                 (round(cx - f * 0.9 * s), round(cy + 0.1 * s)), (round(tail_x), round(tail_y))],
-                fill=colour)  # fmt: skip
+    pen.polygon(
+        [
+            (round(cx - f * 0.8 * s), round(cy - 0.25 * s)),
+            (round(cx - f * 0.9 * s), round(cy + 0.1 * s)),
+            (round(tail_x), round(tail_y)),
+        ],
+        fill=colour,
+    )
     pen.ellipse(
         (round(cx - s), round(cy - 0.5 * s), round(cx + s), round(cy + 0.45 * s)), fill=colour
     )
@@ -99,6 +104,9 @@ def generate(rng, answer, *, difficulty, image_size) -> Scene:
     for name, letter in zip(order, "ABCD", strict=True):
         draw.point_marker(images[1], second_points[name], letter)
     reference = [round(v) for v in keypoints(first)[part]]
-    meta = {"animals": [first, second], "reference": reference,
-            "candidates": [[round(v) for v in second_points[n]] for n in order]}  # fmt: skip
+    meta = {
+        "animals": [first, second],
+        "reference": reference,
+        "candidates": [[round(v) for v in second_points[n]] for n in order],
+    }
     return Scene(QUESTION, ("A", "B", "C", "D"), images, meta)

@@ -12,8 +12,12 @@ from tasktransfer.data.synthetic.core import Scene, register
 from tasktransfer.data.synthetic.layout import choose, scatter
 
 # relation -> (axis, sign): "a left of b" means x_a < x_b, i.e. sign * (a - b) > 0 on x.
-RELATIONS = {"to the left of": (0, -1), "to the right of": (0, 1), "above": (1, -1),
-             "below": (1, 1)}  # fmt: skip
+RELATIONS = {
+    "to the left of": (0, -1),
+    "to the right of": (0, 1),
+    "above": (1, -1),
+    "below": (1, 1),
+}
 
 
 @register(
@@ -48,6 +52,8 @@ def generate(rng, answer, *, difficulty, image_size) -> Scene:
     for centre, colour in zip(extra, colours[2:], strict=False):
         draw.shape(image, choose(rng, draw.SHAPES), centre, 0.07 * size, draw.COLOURS[colour])
     a, b = f"{colours[0]} {kinds[0]}", f"{colours[1]} {kinds[1]}"
-    meta = {"objects": [[colours[i], kinds[i], list(centres[i])] for i in range(2)],
-            "relation": relation}  # fmt: skip
+    meta = {
+        "objects": [[colours[i], kinds[i], list(centres[i])] for i in range(2)],
+        "relation": relation,
+    }
     return Scene(f"Is the {a} {relation} the {b}?", ("yes", "no"), (image,), meta)

@@ -52,12 +52,14 @@ def generate(rng, answer, *, difficulty, image_size) -> Scene:
     for _ in range(500):
         zoom = float(rng.uniform(0.85, 1.15))
         shift = tuple(float(v) for v in rng.uniform(-0.12, 0.12, size=2) * size)
-        points = [tuple(float(v) for v in rng.uniform(0.12, 0.88, size=2) * size)
-                  for _ in range(4)]  # fmt: skip
+        points = [tuple(float(v) for v in rng.uniform(0.12, 0.88, size=2) * size) for _ in range(4)]
         moved = [view(p, zoom, shift, size) for p in points]
         inside = all(keep / 3 <= v <= size - 1 - keep / 3 for p in moved for v in p)
-        apart = all(np.hypot(a[0] - b[0], a[1] - b[1]) >= keep * 1.2
-                    for i, a in enumerate(points) for b in points[i + 1:])  # fmt: skip
+        apart = all(
+            np.hypot(a[0] - b[0], a[1] - b[1]) >= keep * 1.2
+            for i, a in enumerate(points)
+            for b in points[i + 1 :]
+        )
         if inside and apart:
             break
     else:
