@@ -13,6 +13,7 @@ import typer
 
 from tasktransfer.cli import analyze as analyze_cli
 from tasktransfer.cli import data as data_cli
+from tasktransfer.cli import select as select_cli
 from tasktransfer.cli import study as study_cli
 from tasktransfer.cli import tasks as tasks_cli
 from tasktransfer.errors import TaskTransferError
@@ -30,6 +31,7 @@ app.command("run")(study_cli.run)
 app.command("status")(study_cli.status)
 app.command("analyze")(analyze_cli.analyze)
 app.command("export")(analyze_cli.export)
+app.command("select")(select_cli.select)
 
 
 # Errors a user can act on become one line; set TASKTRANSFER_DEBUG=1 for the traceback.
