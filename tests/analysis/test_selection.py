@@ -225,6 +225,15 @@ def test_optimal_tie_break_prefers_earlier_tasks_and_fewer_examples():
     assert one.mixture == {"A": 4}
 
 
+def test_optimal_budget_smaller_than_the_sources():
+    # Each source saturates after one example (cap 1): the budget of 2 buys the two best.
+    column = [0.3, 0.5, 0.1, 0.4, 0.0]
+    sel = select_sources(matrix(column), TASKS, ["T"], 2, rule="optimal", cap=1)
+    assert sel.mixture == {"B": 1, "D": 1}
+    assert sel.predicted_gain == pytest.approx(0.9)
+    assert sel.notes == ()
+
+
 def test_optimal_serves_several_targets():
     runs = np.zeros((1, 5, 5))
     runs[0, :, 3] = [0.9, 0.6, 0.0, 0, 0]  # target D

@@ -31,7 +31,7 @@ The model is concave in ``n``, so it is an exact MILP with integer counts (see
 The target's own data is never a candidate unless ``include_target``. Example counts are
 integers: the proportional and equal splits are rounded by largest remainder
 (:func:`apportion`), so they sum exactly to the budget unless availability runs out.
-Ties are broken by task order, always.
+Sources with equal scores (or equal shares) are ordered by task order, in every rule.
 """
 
 from __future__ import annotations
