@@ -13,6 +13,7 @@ from tasktransfer.data.synthetic import (
     make_example,
     skill_matrix,
 )
+from tasktransfer.errors import InputError
 from tasktransfer.tasks import REGISTRY, UnknownTaskError
 
 
@@ -80,14 +81,16 @@ def test_difficulty_knob_changes_the_scene_and_is_checked():
     hard = make_example("Relative_Depth", "val", 1, difficulty=1.0)
     ratio = lambda e: max(e.meta["depths"][:2]) / min(e.meta["depths"][:2])  # noqa: E731
     assert ratio(easy) == pytest.approx(2.2) and ratio(hard) == pytest.approx(1.15)
-    with pytest.raises(ValueError, match=r"difficulty must be in \[0, 1\]"):
+    with pytest.raises(InputError, match=r"difficulty must be in \[0, 1\]"):
         make_example("Counting", "val", 0, difficulty=1.5)
+    with pytest.raises(InputError, match="image_size must be a whole number of pixels >= 64"):
+        make_example("Counting", "val", 0, image_size=48)
 
 
 def test_unknown_task_and_split_are_refused_with_suggestions():
     with pytest.raises(UnknownTaskError, match="Did you mean: Counting"):
         make_example("Countng", "val", 0)
-    with pytest.raises(ValueError, match="unknown synthetic split 'dev'"):
+    with pytest.raises(InputError, match="unknown synthetic split 'dev'"):
         make_example("Counting", "dev", 0)
 
 

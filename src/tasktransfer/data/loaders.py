@@ -56,7 +56,7 @@ def load_examples(
     require_answers : bool, default=False
         Refuse hidden answers, for data that will be scored.
     image_size : int, default=64
-        Synthetic only: image side in pixels.
+        Synthetic only: image side in pixels (at least 64).
     difficulty : float or mapping of str to float or None
         Synthetic only: one difficulty for every task, or per task; None uses each task's
         default.

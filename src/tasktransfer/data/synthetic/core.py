@@ -20,10 +20,12 @@ import numpy as np
 from PIL import Image
 
 from tasktransfer.data.example import Example, format_prompt, letter_of
+from tasktransfer.errors import InputError
 from tasktransfer.tasks import unknown_task_message
 from tasktransfer.tasks.registry import UnknownTaskError
 
 SPLITS: tuple[str, ...] = ("train", "val", "test")
+MIN_IMAGE_SIZE = 64
 
 
 @dataclass(frozen=True)
@@ -136,11 +138,21 @@ def balanced_answer(key: Sequence[Any], index: int, choices: int) -> int:
 
 
 def check_difficulty(difficulty: float, where: str) -> float:
-    """``difficulty`` as a float in [0, 1], or a ValueError naming ``where``."""
+    """``difficulty`` as a float in [0, 1], or an InputError naming ``where``."""
     value = float(difficulty)
     if not 0.0 <= value <= 1.0:
-        raise ValueError(f"{where}: difficulty must be in [0, 1], got {difficulty!r}")
+        raise InputError(f"{where}: difficulty must be in [0, 1], got {difficulty!r}")
     return value
+
+
+def check_image_size(image_size: int) -> int:
+    """``image_size`` if at least :data:`MIN_IMAGE_SIZE`, else an InputError."""
+    if int(image_size) != image_size or image_size < MIN_IMAGE_SIZE:
+        raise InputError(
+            f"image_size must be a whole number of pixels >= {MIN_IMAGE_SIZE} (four circled "
+            f"points must fit side by side), got {image_size!r}"
+        )
+    return int(image_size)
 
 
 def build_example(
@@ -171,7 +183,8 @@ def make_example(
     """Question ``index`` of the synthetic ``task`` in ``split``; same arguments, same bytes."""
     spec = get_synthetic_task(task)
     if split not in SPLITS:
-        raise ValueError(f"unknown synthetic split {split!r}; known: {SPLITS}")
+        raise InputError(f"unknown synthetic split {split!r}; known: {', '.join(SPLITS)}")
+    image_size = check_image_size(image_size)
     difficulty = check_difficulty(
         spec.difficulty if difficulty is None else difficulty, f"synthetic task {task}"
     )

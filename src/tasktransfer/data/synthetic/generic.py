@@ -12,8 +12,15 @@ import numpy as np
 
 from tasktransfer.data.example import Example
 from tasktransfer.data.synthetic import draw
-from tasktransfer.data.synthetic.core import Scene, balanced_answer, build_example, rng_for
+from tasktransfer.data.synthetic.core import (
+    Scene,
+    balanced_answer,
+    build_example,
+    check_image_size,
+    rng_for,
+)
 from tasktransfer.data.synthetic.layout import choose, scatter
+from tasktransfer.errors import InputError
 
 _ORDINALS = ("the first image", "the second image")
 _QUADRANTS = ("top left", "top right", "bottom left", "bottom right")
@@ -179,7 +186,8 @@ def generic_examples(
     kinds = tuple(KINDS) if kinds is None else tuple(kinds)
     unknown = [k for k in kinds if k not in KINDS]
     if unknown or not kinds:
-        raise ValueError(f"unknown generic kinds {unknown}; known: {list(KINDS)}")
+        raise InputError(f"unknown generic kinds {unknown}; known: {list(KINDS)}")
+    image_size = check_image_size(image_size)
     examples = []
     for index in range(n):
         kind = kinds[index % len(kinds)]
