@@ -13,6 +13,7 @@ from pathlib import Path
 
 from tasktransfer.errors import InputError
 from tasktransfer.report.files import (
+    read_pgf_csv,
     slugs,
     write_atomic,
     write_json,
@@ -46,6 +47,7 @@ def analyze_to_folder(
     alpha: float = 0.05,
     pooled_alpha: float = 0.01,
     threshold: float = 0.25,
+    study_dir: str | Path | None = None,
 ) -> Path:
     """Read the tables, analyse them, and write every output into ``out_dir``.
 
@@ -65,6 +67,9 @@ def analyze_to_folder(
     ceilings, sizes, include_diagonal, tau, alpha, pooled_alpha, threshold
         See :func:`tasktransfer.analysis.analyze` and
         :func:`tasktransfer.analysis.read_inputs`.
+    study_dir : str or Path or None, default=None
+        The study folder the inputs came from; the page then shows its answer letters,
+        configuration and environment (see :func:`render_folder`).
 
     Returns
     -------
@@ -91,11 +96,12 @@ def analyze_to_folder(
     names = slugs([m.model for m in read])
     analysis["options"]["ceilings"] = dict(ceilings or {})
     for m in read:
+        analysis["models"][m.model] |= _page_details(m, registry, include_diagonal)
         analysis["models"][m.model]["files"] = _files(names[m.model])
     write_json(analysis, out_dir / "analysis.json")
     for m in read:
         write_pgf_csv(m, out_dir / f"pgf_{names[m.model]}.csv")
-    return render_folder(out_dir, labels=labels)
+    return render_folder(out_dir, labels=labels, study_dir=study_dir)
 
 
 def load_labels(labels: str | Path | None):
@@ -108,6 +114,25 @@ def load_labels(labels: str | Path | None):
         raise InputError(f"--labels {labels}: {err}") from err
 
 
+def _page_details(m, registry, include_diagonal: bool) -> dict:
+    """What the page shows beyond ``analyze``: abbreviations, per-run Δ/Θ, accuracies.
+
+    Computed here, once, so that rendering (possibly later, by ``tasktransfer report``)
+    only reads ``analysis.json`` and never needs the tables or the labels file again.
+    """
+    from tasktransfer.analysis import transferability
+    from tasktransfer.report.plots import abbreviations
+
+    per_run = transferability(m.pgf, include_diagonal=include_diagonal)
+    return {
+        "abbrev": abbreviations(m.tasks, registry),
+        "transferability_runs": {k: v.tolist() for k, v in per_run.items()},
+        "accuracy": None
+        if m.acc is None
+        else {"finetuned": m.acc.tolist(), "zero_shot": m.acc0.tolist()},
+    }
+
+
 def _files(slug: str) -> dict[str, str]:
     return {
         "pgf": f"pgf_{slug}.csv",
@@ -118,28 +143,56 @@ def _files(slug: str) -> dict[str, str]:
     }
 
 
-def render_folder(out_dir: str | Path, *, labels: str | Path | None = None) -> Path:
+def render_folder(
+    out_dir: str | Path,
+    *,
+    labels: str | Path | None = None,
+    study_dir: str | Path | None = None,
+) -> Path:
     """Write the tables, ``summary.md``, the PNGs and ``report.html`` from ``analysis.json``.
 
-    Returns the path of ``report.html``.
+    Parameters
+    ----------
+    out_dir : str or Path
+        The analysis folder (holding ``analysis.json``).
+    labels : str or Path or None, default=None
+        Task labels for the PNGs (see :func:`load_labels`).
+    study_dir : str or Path or None, default=None
+        The study folder the analysis came from: its configuration, environment and
+        answer-letter counts are (re)written to ``study.json`` and shown in the page. Without
+        it, an existing ``study.json`` in ``out_dir`` is shown.
+
+    Returns
+    -------
+    Path
+        The path of ``report.html``.
     """
     from tasktransfer.report.html import render_html
     from tasktransfer.report.plots import graph_png, heatmap_png
+    from tasktransfer.report.study import STUDY_FILE, collect_study
     from tasktransfer.report.summary import render_summary
 
     out_dir = Path(out_dir)
     registry = load_labels(labels)
-    analysis = json.loads((out_dir / "analysis.json").read_text())
+    source = out_dir / "analysis.json"
+    if not source.is_file():
+        raise InputError(f"{out_dir} holds no analysis.json; run `tasktransfer analyze` first")
+    analysis = json.loads(source.read_text())
+    if study_dir is not None:
+        write_json(collect_study(study_dir), out_dir / STUDY_FILE)
+    study_file = out_dir / STUDY_FILE
+    study = json.loads(study_file.read_text()) if study_file.is_file() else None
     # File names are derived again from the labels, never taken from the JSON.
     names = slugs(list(analysis["models"]))
-    figures = {}
+    runs_pgf = {}
     for label, entry in analysis["models"].items():
         files = {k: out_dir / v for k, v in _files(names[label]).items()}
         write_pgf_mean_csv(entry, files["pgf_mean"])
         write_transferability_csv(entry, files["transferability"])
         heatmap_png(label, entry, files["heatmap"], registry=registry)
         graph_png(label, entry, files["graph"], registry=registry)
-        figures[label] = files
+        runs_pgf[label] = read_pgf_csv(files["pgf"])
     summary = render_summary(analysis)
     write_atomic(out_dir / "summary.md", summary)
-    return write_atomic(out_dir / "report.html", render_html(analysis, summary, figures))
+    page = render_html(analysis, summary, runs_pgf=runs_pgf, study=study)
+    return write_atomic(out_dir / "report.html", page)

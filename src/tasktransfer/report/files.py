@@ -129,3 +129,23 @@ def write_transferability_csv(entry: dict, path: str | Path) -> Path:
         for task in entry["tasks"]
     ]
     return write_atomic(path, _csv_text(header, rows))
+
+
+def read_pgf_csv(path: str | Path) -> dict[tuple[str, str, str], float | None]:
+    """``(run, source, target) -> PGF`` of a file written by :func:`write_pgf_csv`.
+
+    ``nan`` becomes None; a missing file gives an empty dict (the page then shows means only).
+    """
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    with path.open(newline="") as f:
+        return {
+            (row["seed"], row["ft_task"], row["task"]): _parse_number(row["perfection_gap_factor"])
+            for row in csv.DictReader(f)
+        }
+
+
+def _parse_number(text: str) -> float | None:
+    value = float(text)
+    return value if math.isfinite(value) else None
