@@ -78,7 +78,8 @@ def generate(rng, answer, *, difficulty, image_size) -> Scene:
     holed = whole.copy()
     holed.paste(HOLE, corner)
     candidates = (patch, decoy) if answer == 0 else (decoy, patch)
-    return Scene(QUESTION, ("the second image", "the third image"), (holed, *candidates), {})
+    meta = {"corner": list(corner), "colours": colours, "decoy_colours": other_colours}
+    return Scene(QUESTION, ("the second image", "the third image"), (holed, *candidates), meta)
 
 
 def _cut_break(pixels: np.ndarray, half: int) -> float:
