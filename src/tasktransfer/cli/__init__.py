@@ -13,6 +13,8 @@ import typer
 
 from tasktransfer.cli import analyze as analyze_cli
 from tasktransfer.cli import data as data_cli
+from tasktransfer.cli import model as model_cli
+from tasktransfer.cli import report as report_cli
 from tasktransfer.cli import select as select_cli
 from tasktransfer.cli import study as study_cli
 from tasktransfer.cli import tasks as tasks_cli
@@ -31,7 +33,10 @@ app.command("run")(study_cli.run)
 app.command("status")(study_cli.status)
 app.command("analyze")(analyze_cli.analyze)
 app.command("export")(analyze_cli.export)
+app.command("report")(report_cli.report)
 app.command("select")(select_cli.select)
+app.add_typer(model_cli.app, name="model", help="The offline tiny model.")
+app.command("finetune")(model_cli.finetune)
 
 
 # Errors a user can act on become one line; set TASKTRANSFER_DEBUG=1 for the traceback.

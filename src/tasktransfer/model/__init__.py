@@ -1,44 +1,44 @@
 """Model layer: load a VLM (hub id, folder, or the offline tiny model), finetune, evaluate.
 
-Public API (imported lazily, so ``import tasktransfer.model`` never imports torch)
+Public API
 ----------
 ModelConfig, FinetuneConfig            settings (:mod:`.config`)
 load_model(model) -> LoadedModel       (:mod:`.load`)
 finetune(model, examples, out_dir, *, config, seed) -> Path   (:mod:`.finetune`)
 EvalConfig, EvalResult, evaluate(...)  (:mod:`.evaluate`)
-encode, letter_log_probs, PromptBatch  the shared prompt format (:mod:`.prompting`)
+encode, answer_log_probs, letter_log_probs, PromptBatch   the shared prompt (:mod:`.prompting`)
 get_architecture, ARCHITECTURES        the per-architecture table (:mod:`.architectures`)
 build_tiny_base, tiny_base_path        the offline tiny model (:mod:`.tiny`)
+
+Every module here imports torch, transformers and peft inside its functions only, so these
+imports are cheap. They are eager on purpose: ``finetune`` and ``evaluate`` are both a module
+and a function, and a lazy ``__getattr__`` would hand out the module once it was imported.
 """
 
-from __future__ import annotations
+from tasktransfer.model.architectures import ARCHITECTURES, get_architecture
+from tasktransfer.model.config import FinetuneConfig, ModelConfig
+from tasktransfer.model.finetune import finetune
+from tasktransfer.model.load import LoadedModel, load_model
+from tasktransfer.model.prompting import (
+    PromptBatch,
+    answer_log_probs,
+    encode,
+    letter_log_probs,
+)
+from tasktransfer.model.tiny import build_tiny_base, tiny_base_path
 
-import importlib
-
-_EXPORTS = {
-    "ModelConfig": "tasktransfer.model.config",
-    "FinetuneConfig": "tasktransfer.model.config",
-    "LoadedModel": "tasktransfer.model.load",
-    "load_model": "tasktransfer.model.load",
-    "finetune": "tasktransfer.model.finetune",
-    "EvalConfig": "tasktransfer.model.evaluate",
-    "EvalResult": "tasktransfer.model.evaluate",
-    "evaluate": "tasktransfer.model.evaluate",
-    "PromptBatch": "tasktransfer.model.prompting",
-    "encode": "tasktransfer.model.prompting",
-    "letter_log_probs": "tasktransfer.model.prompting",
-    "ARCHITECTURES": "tasktransfer.model.architectures",
-    "get_architecture": "tasktransfer.model.architectures",
-    "build_tiny_base": "tasktransfer.model.tiny",
-    "tiny_base_path": "tasktransfer.model.tiny",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    try:
-        module = _EXPORTS[name]
-    except KeyError:
-        raise AttributeError(f"module 'tasktransfer.model' has no attribute {name!r}") from None
-    return getattr(importlib.import_module(module), name)
+__all__ = [
+    "ARCHITECTURES",
+    "FinetuneConfig",
+    "LoadedModel",
+    "ModelConfig",
+    "PromptBatch",
+    "answer_log_probs",
+    "build_tiny_base",
+    "encode",
+    "finetune",
+    "get_architecture",
+    "letter_log_probs",
+    "load_model",
+    "tiny_base_path",
+]

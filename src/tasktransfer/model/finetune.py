@@ -1,0 +1,386 @@
+"""The finetuning recipe: setup -> train -> save -> cleanup, with the loop written out.
+
+Public API
+----------
+finetune(model, examples, out_dir, *, config=FinetuneConfig(), seed=0, overwrite=False,
+         progress=True, extra_meta=None) -> Path
+    Finetune ``model`` (a :class:`ModelConfig`, ``"tiny"``, a folder or a hub id) on
+    ``examples`` and write into ``out_dir``:
+
+    - LoRA: ``adapter_model.safetensors`` + ``adapter_config.json`` (PEFT's format, load with
+      ``peft.PeftModel.from_pretrained(base, out_dir)``);
+    - full: the whole model and processor (``save_pretrained``, safetensors): the folder is a
+      model that :func:`tasktransfer.model.load_model` loads;
+    - ``finetune_config.json`` (the resolved :class:`FinetuneConfig`), ``meta.json`` (kind,
+      model description incl. ``image_max_pixels``, seed, data fingerprint and tasks, adapted
+      modules, whether the vision tower was touched, steps, tokens, wall time, versions) and
+      ``loss_log.jsonl`` (one line per optimizer step).
+
+    ``out_dir`` appears only when everything is written (a temporary sibling is renamed).
+select_modules(model, arch, config) -> dict of str to list of str
+    The adapted linear layers (LoRA) or trained parameters (full), grouped by part
+    (``language_model``, ``vision_tower``, ``projector``).
+
+The loss is the next-token loss of the answer letter at the answer position only
+(:func:`tasktransfer.model.prompting.answer_log_probs`), on the same prompts evaluation uses.
+The same seed gives the same adapter bit for bit (CPU; data order, LoRA init and dropout are
+all drawn from the seeded generators).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import random
+import shutil
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from tasktransfer.data import Example
+from tasktransfer.errors import InputError
+from tasktransfer.model.architectures import Architecture
+from tasktransfer.model.config import FinetuneConfig, ModelConfig
+
+log = logging.getLogger(__name__)
+
+PARTS = ("language_model", "vision_tower", "projector")
+
+
+def _part(name: str, arch: Architecture) -> str:
+    if arch.is_projector(name):
+        return "projector"
+    if arch.is_vision_tower(name):
+        return "vision_tower"
+    return "language_model"
+
+
+def select_modules(model, arch: Architecture, config: FinetuneConfig) -> dict[str, list[str]]:
+    """What the recipe trains, grouped by part of the model.
+
+    LoRA: names of ``nn.Linear`` modules; in the language model only those matching the
+    architecture's regex (so same-named vision layers are never hit). Full: parameter names.
+
+    Returns
+    -------
+    dict of str to list of str
+        Keys ``language_model``, ``vision_tower``, ``projector``; empty lists for parts not tuned.
+    """
+    import torch
+
+    wanted = {
+        "language_model": config.tune_language_model,
+        "vision_tower": config.tune_vision_tower,
+        "projector": config.tune_projector,
+    }
+    selected: dict[str, list[str]] = {part: [] for part in PARTS}
+    if config.method == "full":
+        for name, _ in model.named_parameters():
+            part = _part(name, arch)
+            if wanted[part]:
+                selected[part].append(name)
+        return selected
+    for name, module in model.named_modules():
+        if not isinstance(module, torch.nn.Linear):
+            continue
+        part = _part(name, arch)
+        if not wanted[part]:
+            continue
+        if part == "language_model" and not arch.is_language_model_target(name):
+            continue
+        if name.endswith("lm_head"):
+            continue
+        selected[part].append(name)
+    return selected
+
+
+class FinetuneRecipe:
+    """One finetuning run. Call ``setup``, ``train``, ``save``, ``cleanup`` in that order."""
+
+    def __init__(self, model, examples, out_dir, *, config, seed, overwrite, progress, extra_meta):
+        self.model_config = ModelConfig(name=model) if isinstance(model, str) else model
+        self.examples = list(examples)
+        self.out_dir = Path(out_dir)
+        self.config = config
+        self.seed = seed
+        self.overwrite = overwrite
+        self.progress = progress
+        self.extra_meta = dict(extra_meta or {})
+        self.tmp_dir = self.out_dir.parent / f".{self.out_dir.name}.tmp-{os.getpid()}"
+
+    # -- setup ---------------------------------------------------------------------------
+    def setup(self) -> None:
+        self._check_inputs()
+        _seed_everything(self.seed)
+        self._setup_model()
+        self._setup_optimizer()
+        self.tmp_dir.mkdir(parents=True)
+        self.loss_log = open(self.tmp_dir / "loss_log.jsonl", "w")  # noqa: SIM115
+
+    def _check_inputs(self) -> None:
+        if not self.examples:
+            raise InputError("finetune() got no training examples")
+        hidden = [e.idx for e in self.examples if e.answer_letter is None]
+        if hidden:
+            raise InputError(f"training examples without an answer (idx {hidden[:5]})")
+        if self.out_dir.exists() and any(self.out_dir.iterdir()) and not self.overwrite:
+            raise InputError(f"{self.out_dir} exists and is not empty; pass overwrite=True")
+
+    def _setup_model(self) -> None:
+        from tasktransfer.model.load import load_model
+
+        loaded = load_model(self.model_config)
+        self.loaded, self.arch = loaded, loaded.arch
+        model, config = loaded.model, self.config
+        self.selected = select_modules(model, self.arch, config)
+        n_selected = sum(len(v) for v in self.selected.values())
+        if n_selected == 0:
+            raise InputError(
+                f"nothing to train in {self.model_config.name}: no module matches the "
+                f"{self.arch.model_type} patterns for the tune_* flags given"
+            )
+        if config.method == "lora":
+            from peft import LoraConfig, get_peft_model
+
+            targets = [name for names in self.selected.values() for name in names]
+            lora = LoraConfig(
+                r=config.lora_rank,
+                lora_alpha=config.lora_alpha,
+                lora_dropout=config.lora_dropout,
+                target_modules=targets,
+            )
+            model = get_peft_model(model, lora)
+        else:
+            trained = {name for names in self.selected.values() for name in names}
+            for name, parameter in model.named_parameters():
+                parameter.requires_grad_(name in trained)
+        if config.grad_checkpointing:
+            model.gradient_checkpointing_enable(
+                gradient_checkpointing_kwargs={"use_reentrant": False}
+            )
+        self.model = model.train()
+        counts = {part: len(names) for part, names in self.selected.items()}
+        log.info(
+            "%s finetuning of %s (%s), %s; vision tower touched: %s",
+            config.method,
+            self.model_config.name,
+            self.arch.model_type,
+            ", ".join(f"{part}: {n}" for part, n in counts.items()),
+            bool(counts["vision_tower"]),
+        )
+
+    def _setup_optimizer(self) -> None:
+        import torch
+
+        config = self.config
+        per_step = config.batch_size * config.grad_accum
+        if config.steps is not None:
+            self.total_steps = config.steps
+        else:
+            self.total_steps = max(1, math.ceil(config.epochs * len(self.examples) / per_step))
+        self.parameters = [p for p in self.model.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.AdamW(
+            self.parameters, lr=config.learning_rate, weight_decay=config.weight_decay
+        )
+        warmup = config.warmup_steps
+        self.scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, lambda step: min(1.0, (step + 1) / warmup) if warmup else 1.0
+        )
+
+    # -- train ---------------------------------------------------------------------------
+    def _batches(self) -> Iterator[list[Example]]:
+        """Batches of a fresh seeded permutation each epoch; the last short batch is kept."""
+        import torch
+
+        generator = torch.Generator().manual_seed(self.seed)
+        size = self.config.batch_size
+        while True:
+            order = torch.randperm(len(self.examples), generator=generator).tolist()
+            for start in range(0, len(order), size):
+                yield [self.examples[i] for i in order[start : start + size]]
+
+    def train(self) -> None:
+        import torch
+        from rich.progress import Progress
+
+        from tasktransfer.model.prompting import answer_log_probs, encode
+
+        config, device = self.config, self.loaded.device
+        max_pixels = self.model_config.image_max_pixels
+        batches = self._batches()
+        self.tokens = 0
+        self.losses: list[float] = []
+        start = time.perf_counter()
+        with Progress(disable=not self.progress, transient=True) as bar:
+            task = bar.add_task("finetune", total=self.total_steps)
+            for step in range(self.total_steps):
+                step_loss, correct, seen = 0.0, 0, 0
+                for _ in range(config.grad_accum):
+                    examples = next(batches)
+                    batch = encode(
+                        examples, self.loaded.processor, self.arch, image_max_pixels=max_pixels
+                    ).to(device)
+                    scores = answer_log_probs(self.model, batch)
+                    rows = torch.arange(len(examples), device=device)
+                    loss = -scores[rows, batch.targets].mean()
+                    (loss / config.grad_accum).backward()
+                    step_loss += loss.item() / config.grad_accum
+                    correct += int((scores.argmax(dim=1) == batch.targets).sum())
+                    seen += len(examples)
+                    self.tokens += int(batch.inputs["attention_mask"].sum())
+                if config.max_grad_norm is not None:
+                    torch.nn.utils.clip_grad_norm_(self.parameters, config.max_grad_norm)
+                self.optimizer.step()
+                self.scheduler.step()
+                self.optimizer.zero_grad(set_to_none=True)
+                self.losses.append(step_loss)
+                record = {
+                    "step": step + 1,
+                    "loss": step_loss,
+                    "accuracy": correct / seen,
+                    "lr": self.scheduler.get_last_lr()[0],
+                    "elapsed_s": round(time.perf_counter() - start, 3),
+                }
+                self.loss_log.write(json.dumps(record) + "\n")
+                self.loss_log.flush()  # readable while training runs
+                bar.update(task, advance=1, description=f"finetune loss {step_loss:.3f}")
+        self.wall_s = time.perf_counter() - start
+
+    # -- save ----------------------------------------------------------------------------
+    def save(self) -> Path:
+        from tasktransfer.data import fingerprint
+
+        self.loss_log.close()
+        self.model.eval()
+        if self.config.grad_checkpointing:
+            self.model.gradient_checkpointing_disable()
+        # PEFT writes only the adapter; full finetuning writes a complete model folder.
+        self.model.save_pretrained(self.tmp_dir, safe_serialization=True)
+        if self.config.method == "full":
+            self.loaded.processor.save_pretrained(self.tmp_dir)
+        _write_json(self.tmp_dir / "finetune_config.json", self.config.model_dump())
+        counts = {part: len(names) for part, names in self.selected.items()}
+        meta = {
+            "kind": self.config.method,
+            "model": self.loaded.describe(),
+            "seed": self.seed,
+            "data": {
+                "n_examples": len(self.examples),
+                "fingerprint": fingerprint(self.examples),
+                "tasks": sorted({e.sub_task for e in self.examples}),
+            },
+            "adapted": counts,
+            "adapted_modules": self.selected if self.config.method == "lora" else counts,
+            "vision_tower_touched": bool(counts["vision_tower"]),
+            "steps": self.total_steps,
+            "final_loss": self.losses[-1],
+            "tokens": self.tokens,
+            "wall_s": round(self.wall_s, 3),
+            "versions": _versions(),
+            **self.extra_meta,
+        }
+        _write_json(self.tmp_dir / "meta.json", meta)
+        if self.out_dir.exists():
+            # Only reached with overwrite=True (checked in setup): swap, then delete the old.
+            old = self.out_dir.parent / f".{self.out_dir.name}.old-{os.getpid()}"
+            os.replace(self.out_dir, old)
+            os.replace(self.tmp_dir, self.out_dir)
+            shutil.rmtree(old)
+        else:
+            os.replace(self.tmp_dir, self.out_dir)
+        return self.out_dir
+
+    # -- cleanup -------------------------------------------------------------------------
+    def cleanup(self) -> None:
+        if getattr(self, "loss_log", None) is not None and not self.loss_log.closed:
+            self.loss_log.close()
+        if self.tmp_dir.exists():
+            shutil.rmtree(self.tmp_dir)
+
+
+def finetune(
+    model: ModelConfig | str,
+    examples: Sequence[Example],
+    out_dir: str | Path,
+    *,
+    config: FinetuneConfig | None = None,
+    seed: int = 0,
+    overwrite: bool = False,
+    progress: bool = True,
+    extra_meta: dict[str, Any] | None = None,
+) -> Path:
+    """Finetune ``model`` on ``examples`` and save the result into ``out_dir``.
+
+    Parameters
+    ----------
+    model : ModelConfig or str
+        ``"tiny"``, a local folder, a hub id, or a full :class:`ModelConfig`.
+    examples : sequence of Example
+        Training questions with answers.
+    out_dir : str or Path
+        Destination folder (see the module docstring for its contents).
+    config : FinetuneConfig or None
+        None means ``FinetuneConfig()``, the tiny-model defaults.
+    seed : int, default=0
+        Seeds data order, LoRA initialisation and dropout.
+    overwrite : bool, default=False
+        Replace a non-empty ``out_dir`` (otherwise an :class:`InputError`).
+    progress : bool, default=True
+        Show a progress bar.
+    extra_meta : dict or None
+        Extra JSON-ready keys for ``meta.json``.
+
+    Returns
+    -------
+    Path
+        ``out_dir``.
+    """
+    recipe = FinetuneRecipe(
+        model,
+        examples,
+        out_dir,
+        config=config or FinetuneConfig(),
+        seed=seed,
+        overwrite=overwrite,
+        progress=progress,
+        extra_meta=extra_meta,
+    )
+    try:
+        recipe.setup()
+        recipe.train()
+        return recipe.save()
+    finally:
+        recipe.cleanup()
+
+
+def _seed_everything(seed: int) -> None:
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _versions() -> dict[str, str]:
+    import peft
+    import torch
+    import transformers
+
+    import tasktransfer
+
+    return {
+        "tasktransfer": tasktransfer.__version__,
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "peft": peft.__version__,
+    }
+
+
+def _write_json(path: Path, data: Any) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, path)
