@@ -56,9 +56,9 @@ def synth(
         typer.Option(
             "--difficulty",
             help="One difficulty in [0, 1] for every task "
-            "(default: each task's calibrated default).",
+            "(default: each task's own default).",
         ),
-    ] = None,  # fmt: skip
+    ] = None,
 ) -> None:
     """Write the synthetic suite as a local folder that `--source DIR` reads back.
 
@@ -92,11 +92,13 @@ def synth(
         "image_size": image_size,
         "sizes": sizes,
         "tasks": {
-            n: {"difficulty": TASKS[n].difficulty if difficulty is None else difficulty,
-                "version": TASKS[n].version}
+            n: {
+                "difficulty": TASKS[n].difficulty if difficulty is None else difficulty,
+                "version": TASKS[n].version,
+            }
             for n in names
         },
-    }  # fmt: skip
+    }
     write_json(out / "synthetic.json", manifest)
     typer.echo(f"wrote {len(names)} tasks x {sum(n > 0 for n in sizes.values())} splits to {out}")
 

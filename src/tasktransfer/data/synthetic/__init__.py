@@ -56,7 +56,7 @@ def generate(
     start : int, default=0
         Index of the first question.
     difficulty : float or None
-        In [0, 1]; None uses the task's calibrated default.
+        In [0, 1]; None uses the task's default (``TASKS[task].difficulty``).
     image_size : int, default=64
 
     Returns
