@@ -45,12 +45,15 @@ NODE_RADIUS, PAIR_OFFSET = 0.085, 0.022
 def text(value) -> str:
     """``value`` as escaped text for a plotly label (``<`` shows as ``<``, never a tag).
 
+    Quotes stay as they are: plotly puts the text into SVG text nodes, and it decodes
+    only a few entities (``&lt;``, ``&gt;``, ``&amp;`` among them, not ``&quot;``).
+
     Examples
     --------
-    >>> text("<script>alert('x')</script> & co")
-    '&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; co'
+    >>> print(text('<script>alert("x")</script> & co'))
+    &lt;script&gt;alert("x")&lt;/script&gt; &amp; co
     """
-    return html.escape(str(value), quote=True)
+    return html.escape(str(value), quote=False)
 
 
 def _layout(**kwargs) -> dict:

@@ -23,8 +23,8 @@ def script_json(value) -> str:
 
     Examples
     --------
-    >>> script_json({"task": "</script><script>alert(1)</script>"})
-    '{"task":"\\\\u003c/script\\\\u003e\\\\u003cscript\\\\u003ealert(1)\\\\u003c/script\\\\u003e"}'
+    >>> print(script_json({"task": "</script><b>&"}))
+    {"task":"\\u003c\\u002fscript\\u003e\\u003cb\\u003e\\u0026"}
     """
     from plotly.io.json import to_json_plotly
 
