@@ -1,0 +1,553 @@
+"""Evaluation: every model state (base, adapters, full finetunes) on every target task.
+
+Public API
+----------
+EvalConfig
+    ``mode`` (``"likelihood"`` or ``"generate"``), ``batch_size``, ``max_new_tokens``,
+    ``share_image_features``, ``collapse_share``.
+EvalResult
+    ``predictions`` (one dict per question and model state), ``rows`` (one dict per
+    (adapter, target), the results-table shape), ``meta``; ``save(out_dir)`` writes them.
+evaluate(model, examples_by_task, *, adapters=None, config=None, progress=True) -> EvalResult
+summarize(predictions, *, collapse_share=0.9) -> list of dict
+    The rows of a list of predictions (pure; also what :class:`EvalResult` holds).
+is_collapsed(predicted, gold, *, share=0.9) -> bool
+    The collapse rule (below).
+
+Modes
+-----
+``likelihood`` (default) runs one batched forward pass per question and predicts the offered
+letter with the highest log-probability at the answer position
+(:func:`tasktransfer.model.prompting.answer_log_probs`, the same position and prompt that
+training uses). ``generate`` decodes greedily, one batch at a time, and reads the letter with
+the strict BLINK-style parser (:func:`tasktransfer.model.answers.parse_answer`); an output
+that names no single offered letter counts as wrong and as unparsed.
+
+Many adapters, one base
+-----------------------
+All LoRA adapters of ``adapters`` are loaded into one copy of the base
+(``PeftModel.load_adapter``). Each batch of questions is encoded once; in likelihood mode the
+images of the batch go through the vision tower and projector once
+(``model.get_image_features``), and every adapter that leaves those modules untouched (read
+from the LoRA layers actually injected, so regex and name-list targets are treated alike)
+reuses the features (``mm_encoder_outputs``) with its own language model pass. Adapters that
+adapt the vision tower or the projector encode the images themselves. A folder holding a full
+model (``config.json``, no ``adapter_config.json``) is loaded and evaluated on its own.
+
+Collapse
+--------
+A target's predictions *collapse* when one letter takes at least ``collapse_share`` (90 %) of
+its questions while the gold answers are not themselves that skewed (their most common letter
+holds less than ``collapse_share``). It flags a finetune that learned an answer bias instead
+of a skill; with balanced gold letters, a model that answers "A" to everything is caught even
+when its accuracy looks plausible.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tasktransfer.data import Example
+from tasktransfer.errors import InputError
+from tasktransfer.model.config import ModelConfig
+
+ROW_COLUMNS = (
+    "adapter",
+    "target",
+    "n_correct",
+    "n_total",
+    "answer_counts",
+    "n_unparsed",
+    "collapsed",
+)
+
+
+class EvalConfig(BaseModel):
+    """How to evaluate.
+
+    Attributes
+    ----------
+    mode : {"likelihood", "generate"}, default="likelihood"
+        ``likelihood``: argmax of the offered letters' log-probabilities at the answer
+        position. ``generate``: greedy decoding read by the strict answer parser, as BLINK's
+        official evaluation runs (slower; unparsable outputs count as wrong).
+    batch_size : int, default=16
+        Questions per forward pass (or per ``generate`` call).
+    max_new_tokens : int, default=16
+        Generation budget in ``generate`` mode.
+    share_image_features : bool, default=True
+        Encode each batch's images once for all adapters that leave the vision tower and the
+        projector untouched (likelihood mode). Off: every adapter encodes them itself.
+    collapse_share : float, default=0.9
+        Share of one predicted letter above which a target's predictions count as collapsed
+        (see the module docstring).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    mode: Literal["likelihood", "generate"] = "likelihood"
+    batch_size: int = Field(default=16, gt=0)
+    max_new_tokens: int = Field(default=16, gt=0)
+    share_image_features: bool = True
+    collapse_share: float = Field(default=0.9, gt=0.5, le=1.0)
+
+
+@dataclass
+class EvalResult:
+    """What :func:`evaluate` returns.
+
+    Attributes
+    ----------
+    predictions : list of dict
+        One per (adapter, target, question): ``adapter``, ``target``, ``idx``, ``predicted``
+        (letter or None when unparsed), ``answer`` (gold letter), ``correct``, ``scores``
+        ({letter: log-probability} over the offered letters; empty in generate mode), and
+        ``output`` (the generated text) in generate mode.
+    rows : list of dict
+        One per (adapter, target): ``adapter``, ``target``, ``n_correct``, ``n_total``,
+        ``answer_counts`` ({letter: count of predictions}), ``n_unparsed``, ``collapsed``.
+    meta : dict
+        What was evaluated and how: model description (incl. ``image_max_pixels``), config,
+        adapters, which adapters shared image features, tasks with data fingerprints, wall time.
+    """
+
+    predictions: list[dict[str, Any]]
+    rows: list[dict[str, Any]]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def save(self, out_dir: str | Path) -> dict[str, Path]:
+        """Write ``predictions.jsonl``, ``rows.csv`` and ``meta.json`` into ``out_dir``.
+
+        Each file is written atomically (a temporary name, then ``os.replace``). In
+        ``rows.csv``, ``answer_counts`` is a JSON object and ``collapsed`` is ``true``/``false``.
+
+        Returns
+        -------
+        dict of str to Path
+            ``{"predictions": ..., "rows": ..., "meta": ...}``.
+        """
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        lines = "".join(json.dumps(p, sort_keys=True) + "\n" for p in self.predictions)
+        table = io.StringIO()
+        writer = csv.DictWriter(table, fieldnames=ROW_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        for row in self.rows:
+            writer.writerow(
+                {
+                    **row,
+                    "answer_counts": json.dumps(row["answer_counts"], sort_keys=True),
+                    "collapsed": json.dumps(row["collapsed"]),
+                }
+            )
+        paths = {
+            "predictions": out_dir / "predictions.jsonl",
+            "rows": out_dir / "rows.csv",
+            "meta": out_dir / "meta.json",
+        }
+        _write_atomic(paths["predictions"], lines)
+        _write_atomic(paths["rows"], table.getvalue())
+        _write_atomic(paths["meta"], json.dumps(self.meta, indent=2, sort_keys=True) + "\n")
+        return paths
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def is_collapsed(
+    predicted: Sequence[str | None], gold: Sequence[str], *, share: float = 0.9
+) -> bool:
+    """Whether predictions collapse onto one letter while the gold letters do not.
+
+    Parameters
+    ----------
+    predicted : sequence of str or None
+        Predicted letters of one target (None = unparsed, never a collapse letter).
+    gold : sequence of str
+        Gold letters of the same questions.
+    share : float, default=0.9
+
+    Examples
+    --------
+    >>> is_collapsed(list("AAAAAAAAAA"), list("ABABABABAB"))
+    True
+    >>> is_collapsed(list("AAAAAAAAAA"), list("AAAAAAAAAB"))  # the gold is that skewed too
+    False
+    >>> is_collapsed(list("AAAAAAAABB"), list("ABABABABAB"))
+    False
+    """
+    if not predicted:
+        return False
+    top_predicted = max(Counter(p for p in predicted if p is not None).values(), default=0)
+    top_gold = max(Counter(gold).values())
+    return top_predicted >= share * len(predicted) and top_gold < share * len(gold)
+
+
+def summarize(predictions: Sequence[Mapping[str, Any]], *, collapse_share: float = 0.9) -> list:
+    """Rows of the results table, one per (adapter, target), in first-seen order.
+
+    ``answer_counts`` lists every letter predicted or gold in the target (zero counts
+    included), so a letter the model never chooses is visible.
+
+    Examples
+    --------
+    >>> preds = [
+    ...     {"adapter": "a", "target": "T", "predicted": "A", "answer": "A", "correct": True},
+    ...     {"adapter": "a", "target": "T", "predicted": None, "answer": "B", "correct": False},
+    ... ]
+    >>> summarize(preds)  # doctest: +NORMALIZE_WHITESPACE
+    [{'adapter': 'a', 'target': 'T', 'n_correct': 1, 'n_total': 2,
+      'answer_counts': {'A': 1, 'B': 0}, 'n_unparsed': 1, 'collapsed': False}]
+    """
+    groups: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
+    for p in predictions:
+        groups.setdefault((p["adapter"], p["target"]), []).append(p)
+    rows = []
+    for (adapter, target), group in groups.items():
+        predicted = [p["predicted"] for p in group]
+        gold = [p["answer"] for p in group]
+        letters = sorted({*gold, *(x for x in predicted if x is not None)})
+        counts = Counter(predicted)
+        rows.append(
+            {
+                "adapter": adapter,
+                "target": target,
+                "n_correct": sum(bool(p["correct"]) for p in group),
+                "n_total": len(group),
+                "answer_counts": {letter: counts[letter] for letter in letters},
+                "n_unparsed": counts[None],
+                "collapsed": is_collapsed(predicted, gold, share=collapse_share),
+            }
+        )
+    return rows
+
+
+def _check_examples(examples_by_task: Mapping[str, Sequence[Example]]) -> dict[str, list[Example]]:
+    tasks = {task: list(examples) for task, examples in examples_by_task.items()}
+    if not tasks or not any(tasks.values()):
+        raise InputError("evaluate() got no examples")
+    for task, examples in tasks.items():
+        for ex in examples:
+            if ex.answer_letter is None:
+                raise InputError(
+                    f"task {task}, idx {ex.idx}: answer {ex.answer!r} is hidden or malformed; "
+                    "evaluation needs gold answers (BLINK's test split hides them: use val)"
+                )
+    return tasks
+
+
+def _adapter_kind(label: str, path: Path | None) -> str:
+    """``"base"``, ``"lora"`` (PEFT adapter folder) or ``"full"`` (a saved model folder)."""
+    if path is None:
+        return "base"
+    path = Path(path)
+    if (path / "adapter_config.json").is_file():
+        return "lora"
+    if (path / "config.json").is_file():
+        return "full"
+    raise InputError(
+        f"adapter {label!r}: {path} holds neither adapter_config.json (a LoRA adapter) nor "
+        "config.json (a full model)"
+    )
+
+
+def evaluate(
+    model: ModelConfig | str,
+    examples_by_task: Mapping[str, Sequence[Example]],
+    *,
+    adapters: Mapping[str, Path | str | None] | None = None,
+    config: EvalConfig | None = None,
+    progress: bool = True,
+) -> EvalResult:
+    """Evaluate the base model and/or finetuned states of it on every task given.
+
+    Parameters
+    ----------
+    model : ModelConfig or str
+        The base model (``"tiny"``, a folder, a hub id, or a full :class:`ModelConfig`).
+    examples_by_task : mapping of str to sequence of Example
+        Target task -> its questions (gold answers required).
+    adapters : mapping of str to path or None, default=None
+        Label -> LoRA adapter folder, full-model folder, or None for the base model itself.
+        None means ``{"base": None}``.
+    config : EvalConfig, default=None
+        None means ``EvalConfig()``.
+    progress : bool, default=True
+        Show a progress bar over questions.
+
+    Returns
+    -------
+    EvalResult
+
+    Raises
+    ------
+    InputError
+        No examples, a hidden gold answer, or an adapter path that is neither kind of folder.
+    """
+    config = EvalConfig() if config is None else config
+    model_config = ModelConfig(name=model) if isinstance(model, str) else model
+    tasks = _check_examples(examples_by_task)
+    adapters = {"base": None} if adapters is None else dict(adapters)
+    if not adapters:
+        raise InputError("evaluate() got an empty adapters mapping; use None for the base")
+    kinds = {label: _adapter_kind(label, path) for label, path in adapters.items()}
+    on_base = {label: adapters[label] for label, kind in kinds.items() if kind != "full"}
+    n_questions = sum(len(examples) for examples in tasks.values())
+
+    from tasktransfer.model.load import load_model
+
+    started = time.perf_counter()
+    found: dict[str, list[dict[str, Any]]] = {}
+    meta: dict[str, Any] = {"models": {}, "shared_image_features": []}
+    with _progress_bar(n_questions * len(adapters), enabled=progress) as advance:
+        if on_base:
+            loaded = load_model(model_config)
+            meta["model"] = loaded.describe()
+            shared = _evaluate_states(loaded, on_base, tasks, config, found, advance)
+            meta["shared_image_features"] = shared
+            del loaded
+        for label, kind in kinds.items():
+            if kind == "full":
+                full_config = model_config.model_copy(update={"name": str(adapters[label])})
+                loaded = load_model(full_config)
+                meta["models"][label] = loaded.describe()
+                _evaluate_states(loaded, {label: None}, tasks, config, found, advance)
+                del loaded
+
+    from tasktransfer.data import fingerprint
+
+    predictions = [p for label in adapters for p in found[label]]
+    meta.update(
+        config=config.model_dump(),
+        model_config=model_config.model_dump(),
+        adapters={label: None if p is None else str(p) for label, p in adapters.items()},
+        adapter_kinds=kinds,
+        tasks={task: {"n": len(ex), "fingerprint": fingerprint(ex)} for task, ex in tasks.items()},
+        wall_s=round(time.perf_counter() - started, 3),
+    )
+    rows = summarize(predictions, collapse_share=config.collapse_share)
+    return EvalResult(predictions=predictions, rows=rows, meta=meta)
+
+
+def _evaluate_states(loaded, states, tasks, config, found, advance) -> list[str]:
+    """Evaluate the base (path None) and LoRA adapters of one loaded model.
+
+    Appends predictions to ``found[label]``; returns the labels that shared image features.
+    """
+    import torch
+
+    from tasktransfer.model.prompting import encode
+
+    network, names = _load_adapters(loaded.model, states)
+    shared = []
+    if config.mode == "likelihood" and config.share_image_features:
+        shared = [
+            label
+            for label, name in names.items()
+            if name is None or not touches_vision(network, name, loaded.arch)
+        ]
+    for label in names:
+        found.setdefault(label, [])
+    with torch.inference_mode():
+        for task, examples in tasks.items():
+            for start in range(0, len(examples), config.batch_size):
+                chunk = examples[start : start + config.batch_size]
+                batch = encode(
+                    chunk,
+                    loaded.processor,
+                    loaded.arch,
+                    image_max_pixels=loaded.config.image_max_pixels,
+                ).to(loaded.device)
+                features = None
+                if shared:
+                    with _active(network, None):
+                        features = image_features(network, batch.inputs)
+                for label, name in names.items():
+                    with _active(network, name):
+                        if config.mode == "likelihood":
+                            reuse = features if label in shared else None
+                            records = _score(network, batch, chunk, reuse)
+                        else:
+                            records = _generate(network, batch, chunk, loaded, config)
+                    found[label].extend(
+                        {"adapter": label, "target": task, **record} for record in records
+                    )
+                    advance(len(chunk))
+    return shared
+
+
+def _load_adapters(network, states: Mapping[str, Path | None]):
+    """The model with every LoRA adapter of ``states`` loaded, and label -> adapter name.
+
+    PEFT adapter names become module keys, so labels (which may hold dots or slashes) are
+    mapped to ``adapter_<i>``; the base model's label maps to None.
+    """
+    names: dict[str, str | None] = {}
+    for label, path in states.items():
+        if path is None:
+            names[label] = None
+            continue
+        name = f"adapter_{len(names)}"
+        if not hasattr(network, "load_adapter") or not hasattr(network, "peft_config"):
+            from peft import PeftModel
+
+            network = PeftModel.from_pretrained(network, str(path), adapter_name=name)
+        else:
+            network.load_adapter(str(path), adapter_name=name)
+        names[label] = name
+    network.eval()
+    return network, names
+
+
+def touches_vision(network, adapter_name: str, arch) -> bool:
+    """Whether adapter ``adapter_name`` changes a module of the vision tower or projector.
+
+    Looks at the adapter layers PEFT injected (LoRA layers and ``modules_to_save`` copies),
+    so it holds for target regexes and name lists alike.
+    """
+    for name, module in network.named_modules():
+        if not (arch.is_vision_tower(name) or arch.is_projector(name)):
+            continue
+        for layer_name in getattr(module, "adapter_layer_names", ()):
+            if adapter_name in getattr(module, layer_name, {}):
+                return True
+    return False
+
+
+@contextmanager
+def _active(network, adapter_name: str | None) -> Iterator[None]:
+    """Run with ``adapter_name`` active, or with every adapter off for None (the base)."""
+    if adapter_name is None:
+        with network.disable_adapter() if hasattr(network, "peft_config") else nullcontext():
+            yield
+    else:
+        network.set_adapter(adapter_name)
+        yield
+
+
+def image_features(network, inputs: Mapping[str, Any]):
+    """Vision tower + projector output for the images in ``inputs`` (``get_image_features``).
+
+    Passes the processor outputs that the model's ``get_image_features`` accepts
+    (``pixel_values``, and ``image_grid_thw`` for Qwen2.5-VL), so the result is what the
+    model's own forward pass would compute and can go back in as ``mm_encoder_outputs``.
+    """
+    import inspect
+
+    accepted = inspect.signature(network.get_image_features).parameters
+    kwargs = {key: value for key, value in inputs.items() if key in accepted}
+    return network.get_image_features(**kwargs, return_dict=True)
+
+
+def _score(network, batch, chunk: Sequence[Example], features) -> list[dict[str, Any]]:
+    from tasktransfer.model.prompting import answer_log_probs
+
+    if features is not None:
+        inputs = {k: v for k, v in batch.inputs.items() if k != "pixel_values"}
+        batch = replace(batch, inputs={**inputs, "mm_encoder_outputs": {"image": features}})
+    log_probs = answer_log_probs(network, batch).cpu().tolist()
+    records = []
+    for ex, row in zip(chunk, log_probs, strict=True):
+        scores = {letter: row[i] for i, letter in enumerate(ex.letters)}
+        predicted = max(scores, key=scores.__getitem__)
+        records.append(_record(ex, predicted, scores))
+    return records
+
+
+def _generate(network, batch, chunk: Sequence[Example], loaded, config) -> list[dict[str, Any]]:
+    from tasktransfer.model.answers import parse_answer
+
+    inputs = left_padded(batch.inputs, batch.answer_index)
+    output = network.generate(
+        **inputs, max_new_tokens=config.max_new_tokens, do_sample=False, num_beams=1
+    )
+    texts = loaded.processor.batch_decode(
+        output[:, inputs["input_ids"].shape[1] :], skip_special_tokens=True
+    )
+    records = []
+    for ex, text in zip(chunk, texts, strict=True):
+        record = _record(ex, parse_answer(text, ex.letters), {})
+        records.append({**record, "output": text})
+    return records
+
+
+def _record(ex: Example, predicted: str | None, scores: dict[str, float]) -> dict[str, Any]:
+    return {
+        "idx": ex.idx,
+        "predicted": predicted,
+        "answer": ex.answer_letter,
+        "correct": predicted == ex.answer_letter,
+        "scores": scores,
+    }
+
+
+def left_padded(inputs: Mapping[str, Any], last_index) -> dict[str, Any]:
+    """Right-padded processor outputs turned into left-padded ones, for ``generate``.
+
+    Every integer tensor shaped like ``input_ids`` (ids, attention mask, token-type ids) is
+    rolled row by row so that each row's last real token (``last_index``) ends the row; the
+    order of tokens, and so of image tokens, is unchanged. Images are untouched.
+    """
+    import torch
+
+    ids = inputs["input_ids"]
+    length = ids.shape[1]
+    shift = (length - 1 - last_index).to(ids.device)
+    source = (torch.arange(length, device=ids.device)[None, :] - shift[:, None]) % length
+    out = dict(inputs)
+    for key, value in inputs.items():
+        if (
+            isinstance(value, torch.Tensor)
+            and value.shape == ids.shape
+            and not value.is_floating_point()
+        ):
+            out[key] = value.gather(1, source)
+    return out
+
+
+@contextmanager
+def _progress_bar(total: int, *, enabled: bool) -> Iterator:
+    """A rich progress bar over questions; yields ``advance(n)``."""
+    if not enabled:
+        yield lambda n: None
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = (
+        TextColumn("evaluating"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, transient=True) as bar:
+        task = bar.add_task("evaluate", total=total)
+        yield lambda n: bar.advance(task, n)
