@@ -13,7 +13,6 @@ import typer
 
 from tasktransfer.cli import analyze as analyze_cli
 from tasktransfer.cli import data as data_cli
-from tasktransfer.cli import report as report_cli
 from tasktransfer.cli import model as model_cli
 from tasktransfer.cli import report as report_cli
 from tasktransfer.cli import select as select_cli
@@ -34,7 +33,6 @@ app.command("run")(study_cli.run)
 app.command("status")(study_cli.status)
 app.command("analyze")(analyze_cli.analyze)
 app.command("export")(analyze_cli.export)
-app.command("report")(report_cli.report)
 app.command("report")(report_cli.report)
 app.command("select")(select_cli.select)
 app.add_typer(model_cli.app, name="model", help="The offline tiny model.")
