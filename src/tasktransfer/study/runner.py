@@ -210,5 +210,7 @@ def run_study(
     if analyse:
         from tasktransfer.report import analyze_to_folder
 
-        outcome.report = analyze_to_folder([study_dir / "results.csv"], study_dir / "analysis")
+        outcome.report = analyze_to_folder(
+            [study_dir / "results.csv"], study_dir / "analysis", study_dir=study_dir
+        )
     return outcome
