@@ -13,6 +13,7 @@ import typer
 
 from tasktransfer.cli import analyze as analyze_cli
 from tasktransfer.cli import data as data_cli
+from tasktransfer.cli import evaluate as evaluate_cli
 from tasktransfer.cli import model as model_cli
 from tasktransfer.cli import report as report_cli
 from tasktransfer.cli import select as select_cli
@@ -37,6 +38,7 @@ app.command("report")(report_cli.report)
 app.command("select")(select_cli.select)
 app.add_typer(model_cli.app, name="model", help="The offline tiny model.")
 app.command("finetune")(model_cli.finetune)
+app.command("evaluate")(evaluate_cli.evaluate)
 
 
 # Errors a user can act on become one line; set TASKTRANSFER_DEBUG=1 for the traceback.

@@ -17,6 +17,7 @@ and a function, and a lazy ``__getattr__`` would hand out the module once it was
 
 from tasktransfer.model.architectures import ARCHITECTURES, get_architecture
 from tasktransfer.model.config import FinetuneConfig, ModelConfig
+from tasktransfer.model.evaluate import EvalConfig, EvalResult, evaluate
 from tasktransfer.model.finetune import finetune
 from tasktransfer.model.load import LoadedModel, load_model
 from tasktransfer.model.prompting import (
@@ -29,6 +30,8 @@ from tasktransfer.model.tiny import build_tiny_base, tiny_base_path
 
 __all__ = [
     "ARCHITECTURES",
+    "EvalConfig",
+    "EvalResult",
     "FinetuneConfig",
     "LoadedModel",
     "ModelConfig",
@@ -36,6 +39,7 @@ __all__ = [
     "answer_log_probs",
     "build_tiny_base",
     "encode",
+    "evaluate",
     "finetune",
     "get_architecture",
     "letter_log_probs",

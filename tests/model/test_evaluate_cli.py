@@ -1,0 +1,112 @@
+"""``tasktransfer evaluate``: wiring (library call patched) and one real run on a tiny model."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+import tasktransfer.model as model_package
+from tasktransfer.cli import app
+from tasktransfer.model import EvalResult
+from tasktransfer.model.tiny import build_tiny_llava
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def captured(monkeypatch):
+    """Replace the library call; record what the command passed to it."""
+    calls = {}
+
+    def fake_evaluate(model, examples_by_task, *, adapters, config, progress):
+        calls.update(model=model, tasks=examples_by_task, adapters=adapters, config=config)
+        rows = [
+            {
+                "adapter": label,
+                "target": task,
+                "n_correct": 1,
+                "n_total": len(examples),
+                "answer_counts": {"A": len(examples)},
+                "n_unparsed": 0,
+                "collapsed": False,
+            }
+            for label in adapters
+            for task, examples in examples_by_task.items()
+        ]
+        return EvalResult(predictions=[], rows=rows, meta={})
+
+    monkeypatch.setattr(model_package, "evaluate", fake_evaluate)
+    return calls
+
+
+def test_options_reach_the_library_call(captured, tmp_path):
+    args = [
+        "evaluate",
+        "--tasks", "CN,Relative_Depth",
+        "--adapter", str(tmp_path / "counting"),
+        "--adapter", f"other={tmp_path / 'x'}",
+        "--with-base",
+        "--limit", "2",
+        "--mode", "generate",
+        "--max-new-tokens", "4",
+        "--no-share-image-features",
+        "--image-max-pixels", "4096",
+        "--out", str(tmp_path / "out"),
+        "--no-progress",
+    ]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert captured["adapters"] == {
+        "base": None,
+        "counting": tmp_path / "counting",
+        "other": tmp_path / "x",
+    }
+    assert sorted(captured["tasks"]) == ["Counting", "Relative_Depth"]
+    assert all(len(v) == 2 for v in captured["tasks"].values())
+    config = captured["config"]
+    assert (config.mode, config.max_new_tokens, config.share_image_features) == (
+        "generate",
+        4,
+        False,
+    )
+    assert captured["model"].image_max_pixels == 4096
+    with (tmp_path / "out" / "rows.csv").open() as handle:
+        assert len(list(csv.DictReader(handle))) == 6  # 3 states x 2 tasks
+    meta = json.loads((tmp_path / "out" / "meta.json").read_text())
+    assert (meta["data_source"], meta["split"], meta["limit"]) == ("synthetic", "val", 2)
+
+
+def test_without_adapters_the_base_is_evaluated(captured, tmp_path):
+    args = ["evaluate", "--tasks", "Counting", "--limit", "1", "--out", str(tmp_path), "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert captured["adapters"] == {"base": None}
+    assert json.loads(result.output)[0]["adapter"] == "base"
+
+
+def test_bad_adapter_spec_is_an_input_error(captured, tmp_path):
+    args = ["evaluate", "--tasks", "Counting", "--adapter", "=x", "--out", str(tmp_path)]
+    result = runner.invoke(app, args)
+    assert result.exit_code != 0
+    assert "expected DIR or LABEL=DIR" in str(result.exception)
+
+
+def test_a_real_run_on_a_tiny_model(tmp_path):
+    model, processor = build_tiny_llava(seed=0)
+    model.save_pretrained(tmp_path / "m")
+    processor.save_pretrained(tmp_path / "m")
+    args = [
+        "evaluate", "--model", str(tmp_path / "m"), "--tasks", "Counting,Relative_Depth",
+        "--limit", "3", "--out", str(tmp_path / "out"), "--no-progress",
+    ]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    lines = (tmp_path / "out" / "predictions.jsonl").read_text().splitlines()
+    predictions = [json.loads(line) for line in lines]
+    assert len(predictions) == 6
+    assert {p["target"] for p in predictions} == {"Counting", "Relative_Depth"}
+    assert all(p["predicted"] in p["scores"] for p in predictions)
+    assert "Counting" in result.output and "Relative_Depth" in result.output
