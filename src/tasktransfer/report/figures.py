@@ -125,7 +125,7 @@ def heatmap_figure(label: str, entry: dict, runs_pgf: dict | None = None) -> dic
             xaxis={**_task_axis(abbrev, "target (evaluated on)"), "side": "bottom"},
             yaxis={**_task_axis(abbrev, "source (finetuned on)"), "autorange": "reversed"},
             height=max(380, 120 + 38 * len(tasks)),
-            width=max(460, 200 + 42 * len(tasks)),
+            width=max(460, 170 + 40 * len(tasks)),
             margin={"l": 70, "r": 20, "t": 50, "b": 60},
         ),
     )
@@ -284,7 +284,8 @@ def metric_bars_figure(label: str, entry: dict) -> dict:
                     hovertemplate=f"%{{customdata}}<br>{SYMBOL[metric]} mean %{{y:.3f}}"
                     "<extra></extra>",
                     legendgroup=metric,
-                    offsetgroup=metric,
+                    # One slot per sign in both rows, so the bars fill their group.
+                    offsetgroup=metric.rsplit("_", 1)[1],
                 ),
                 row=row,
                 col=1,
@@ -300,7 +301,7 @@ def metric_bars_figure(label: str, entry: dict) -> dict:
                     showlegend=metric == "delta_pos",
                     legendgroup="runs",
                     legendrank=2000,
-                    offsetgroup=metric,  # each run's dot sits on its metric's bar
+                    offsetgroup=metric.rsplit("_", 1)[1],  # each dot on its metric's bar
                     customdata=[
                         f"{names[k]}, run {text(run)}" for run in runs[: len(values)] for k in x
                     ],
