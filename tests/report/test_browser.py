@@ -175,7 +175,6 @@ def test_study_report_shows_answers_config_and_environment(study_dir, open_page,
     assert opened.errors == [] and opened.requests == []
 
 
-@pytest.mark.slow
 def test_three_published_models_render(tmp_path, open_page, reference_dir):
     report = analyze_to_folder(
         ["sachdeva2026:3B", "sachdeva2026:7B", "sachdeva2026:32B"],
