@@ -55,6 +55,11 @@ def signed_rank_test(differences, *, alternative):
     (21.0, 0.015625)
     >>> signed_rank_test([0.0, 0.0, 0.0], alternative="less")
     (3.0, 1.0)
+
+    A single difference (two tasks, one run) has the exact p-value 1/2 in its own direction:
+
+    >>> signed_rank_test([0.3], alternative="greater"), signed_rank_test([0.3], alternative="less")
+    ((1.0, 0.5), (1.0, 1.0))
     """
     from scipy.stats import wilcoxon
 
@@ -62,6 +67,11 @@ def signed_rank_test(differences, *, alternative):
     d = d[np.isfinite(d)]
     if d.size == 0:
         return float("nan"), float("nan")
+    if d.size == 1:  # scipy needs two observations; the exact null is a fair coin on the sign
+        if d[0] == 0:
+            return 0.5, 1.0
+        statistic = float(d[0] > 0)
+        return statistic, 0.5 if (statistic == 1.0) == (alternative == "greater") else 1.0
     result = wilcoxon(d, zero_method="zsplit", alternative=alternative)
     return float(result.statistic), float(result.pvalue)
 
