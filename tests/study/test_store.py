@@ -2,6 +2,7 @@ import csv
 import io
 import json
 
+from tasktransfer.files import write_atomic, write_json_atomic
 from tasktransfer.study.store import (
     DONE,
     FAILED,
@@ -10,16 +11,14 @@ from tasktransfer.study.store import (
     STALE,
     cell_state,
     results_csv_text,
-    write_json_atomic,
     write_study_tables,
-    write_text_atomic,
 )
 
 
 def test_atomic_write_leaves_no_temporary_file(tmp_path):
     path = tmp_path / "sub" / "file.txt"
-    write_text_atomic(path, "one")
-    write_text_atomic(path, "two")
+    write_atomic(path, "one")
+    write_atomic(path, "two")
     assert path.read_text() == "two"
     assert [p.name for p in path.parent.iterdir()] == ["file.txt"]
 
@@ -67,7 +66,7 @@ def test_study_tables_take_only_done_cells_in_plan_order(tmp_path):
     for folder, n in zip(folders, (1, 2, 3), strict=True):
         row = {"model": "m", "run": "r", "source": folder.name, "target": "t", "n_correct": n}
         write_json_atomic(folder / "done.json", {"key": "k", "rows": [row]})
-        write_text_atomic(folder / "predictions.jsonl", json.dumps({"cell": folder.name}) + "\n")
+        write_atomic(folder / "predictions.jsonl", json.dumps({"cell": folder.name}) + "\n")
     (folders[1] / "done.json").unlink()  # b was killed before its marker
     assert write_study_tables(tmp_path, folders) == 2
     rows = list(csv.DictReader((tmp_path / "results.csv").open()))

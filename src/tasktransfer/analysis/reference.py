@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-import secrets
 from pathlib import Path
 
 from tasktransfer.errors import InputError
+from tasktransfer.files import write_atomic
 
 ALIAS_PREFIX = "sachdeva2026:"
 BASE_URL = "https://raw.githubusercontent.com/Bhuvan-21/task-transfer-vlms/main/"
@@ -109,13 +109,4 @@ def _download(url: str, path: Path, *, sha256: str) -> None:
             f"{url}: downloaded file has SHA-256 {digest}, expected {sha256}; "
             "the published table changed or the download is incomplete."
         )
-    # Atomic: a reader never sees a half-written cache file.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        with tmp.open("xb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_atomic(path, data)  # a reader never sees a half-written cache file

@@ -55,8 +55,7 @@ def synth(
         float | None,
         typer.Option(
             "--difficulty",
-            help="One difficulty in [0, 1] for every task "
-            "(default: each task's own default).",
+            help="One difficulty in [0, 1] for every task (default: each task's own default).",
         ),
     ] = None,
 ) -> None:
@@ -66,8 +65,9 @@ def synth(
     """
     from rich.progress import Progress
 
-    from tasktransfer.data.folder import write_folder, write_json
+    from tasktransfer.data.folder import write_folder
     from tasktransfer.data.synthetic import TASKS, generate, get_synthetic_task
+    from tasktransfer.files import write_json_atomic
 
     names = _tasks(tasks, "synthetic")
     for name in names:
@@ -99,7 +99,7 @@ def synth(
             for n in names
         },
     }
-    write_json(out / "synthetic.json", manifest)
+    write_json_atomic(out / "synthetic.json", manifest)
     typer.echo(f"wrote {len(names)} tasks x {sum(n > 0 for n in sizes.values())} splits to {out}")
 
 

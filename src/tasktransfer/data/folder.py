@@ -11,9 +11,7 @@ folder. An optional ``meta`` column (JSON text) keeps a synthetic example's late
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ from typing import Any
 from tasktransfer.data.example import MAX_IMAGES, Example
 from tasktransfer.data.images import decode_image, encode_png
 from tasktransfer.data.validate import DataError
+from tasktransfer.files import atomic_path
 from tasktransfer.tasks import unknown_task_message
 
 _TEXT_FIELDS = ("idx", "question", "sub_task", "answer", "prompt", "explanation")
@@ -164,26 +163,7 @@ def write_folder(root: str | Path, split: str, examples_by_task: Mapping[str, Se
             rows.append(row)
         path = Path(root) / task / f"{split}.parquet"
         table = pa.Table.from_pylist(rows, schema=schema)
-        _atomic(path, lambda tmp, table=table: pq.write_table(table, tmp))
+        with atomic_path(path) as tmp:
+            pq.write_table(table, tmp)
         paths.append(path)
     return paths
-
-
-def write_json(path: str | Path, data: Any) -> Path:
-    """Write ``data`` as indented JSON, atomically (the manifest beside a synthetic folder)."""
-    path = Path(path)
-    _atomic(path, lambda tmp: Path(tmp).write_text(json.dumps(data, indent=2) + "\n"))
-    return path
-
-
-def _atomic(path: Path, write: Callable[[str], None]) -> None:
-    """Call ``write(tmp)`` on a temporary name beside ``path``, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)

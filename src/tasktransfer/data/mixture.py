@@ -21,8 +21,6 @@ that are not positive integers are errors naming the file and the field.
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -32,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from tasktransfer.data.example import Example
 from tasktransfer.data.loaders import load_examples
 from tasktransfer.errors import InputError
+from tasktransfer.files import write_atomic
 from tasktransfer.tasks import REGISTRY, UnknownTaskError
 
 
@@ -134,14 +133,7 @@ def write_mixture(mixture: MixtureFile, path: str | Path) -> Path:
     text = yaml.safe_dump(
         mixture.model_dump(exclude_none=True), sort_keys=False, default_flow_style=False
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        tmp.write_text(text)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return write_atomic(path, text)
 
 
 def sample_mixture(

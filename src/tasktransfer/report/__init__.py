@@ -12,10 +12,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from tasktransfer.errors import InputError
+from tasktransfer.files import slugs, write_atomic
 from tasktransfer.report.files import (
     read_pgf_csv,
-    slugs,
-    write_atomic,
     write_json,
     write_pgf_csv,
     write_pgf_mean_csv,
@@ -26,8 +25,6 @@ __all__ = [
     "analyze_to_folder",
     "load_labels",
     "render_folder",
-    "slugs",
-    "write_atomic",
     "write_json",
     "write_pgf_csv",
 ]

@@ -6,55 +6,14 @@ import csv
 import io
 import json
 import math
-import os
-import re
-import secrets
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from tasktransfer.analysis import PERSONAS, TRANSFERABILITY_METRICS, ModelRuns
+from tasktransfer.files import write_atomic
 
 PGF_HEADER = ("seed", "ft_task", "task", "perfection_gap_factor")
-
-
-def write_atomic(path: str | Path, data: str | bytes) -> Path:
-    """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # A unique name opened with "x" (not mkstemp): the file gets the umask's permissions.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        with tmp.open("xb") as f:
-            f.write(data.encode() if isinstance(data, str) else data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
-
-
-def slugs(labels: Sequence[str]) -> dict[str, str]:
-    """A safe, unique file-name stem for each model label.
-
-    Only letters, digits, ``.``, ``_`` and ``-`` survive; clashes get ``-2``, ``-3``.
-
-    Examples
-    --------
-    >>> slugs(["Qwen/Qwen2.5-VL-3B-Instruct", "../../etc", "a b", "a_b"])
-    {'Qwen/Qwen2.5-VL-3B-Instruct': 'Qwen_Qwen2.5-VL-3B-Instruct', '../../etc': 'etc', \
-'a b': 'a_b', 'a_b': 'a_b-2'}
-    """
-    out: dict[str, str] = {}
-    for label in labels:
-        base = re.sub(r"[^A-Za-z0-9._-]+", "_", label).strip("._-")[:80] or "model"
-        slug, k = base, 1
-        while slug in out.values():
-            k += 1
-            slug = f"{base}-{k}"
-        out[label] = slug
-    return out
 
 
 def jsonable(value):

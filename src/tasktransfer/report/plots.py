@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tasktransfer.report.files import write_atomic
+from tasktransfer.files import write_atomic
 from tasktransfer.tasks import REGISTRY, Registry, UnknownTaskError
 
 POSITIVE, NEGATIVE = "#2166ac", "#b2182b"  # the ends of the heatmap's RdBu map

@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import tasktransfer
+from tasktransfer.errors import InputError
+from tasktransfer.files import slugs, write_atomic, write_json_atomic
 from tasktransfer.model import ModelConfig
 from tasktransfer.study.config import StudyConfig, run_label
-from tasktransfer.study.store import write_json_atomic, write_text_atomic
 
 ZERO_SHOT = "zero-shot"
 
@@ -36,6 +37,7 @@ class Cell:
     seed: int
     source: str | None
     key: str
+    model_slug: str  # the model's folder name, unique within the study
 
     @property
     def run(self) -> str:
@@ -52,28 +54,12 @@ class Cell:
         return f"{model_label(self.model)}/{self.run}/{self.source_label}"
 
     def folder(self, study_dir: Path) -> Path:
-        return (
-            study_dir / "cells" / safe_name(model_label(self.model)) / self.run / self.source_label
-        )
+        return study_dir / "cells" / self.model_slug / self.run / self.source_label
 
 
 def model_label(model: ModelConfig) -> str:
     """The ``model`` column of the results table: the model's name as configured."""
     return model.name
-
-
-def safe_name(label: str) -> str:
-    """A file-name-safe version of a label (``Qwen/Qwen2.5-VL-3B`` -> ``Qwen__Qwen2.5-VL-3B``).
-
-    Examples
-    --------
-    >>> safe_name("Qwen/Qwen2.5-VL-3B-Instruct")
-    'Qwen__Qwen2.5-VL-3B-Instruct'
-    >>> safe_name("../etc")
-    '_.._etc'
-    """
-    cleaned = "".join(c if c.isalnum() or c in "-_." else "_" for c in label.replace("/", "__"))
-    return "_" + cleaned if cleaned.startswith(".") else cleaned
 
 
 def content_key(parts: dict[str, Any]) -> str:
@@ -101,11 +87,15 @@ def plan_cells(
         "eval_data": eval_fingerprint,
         "evaluation": config.evaluation.model_dump(mode="json"),
     }
+    folder_names = slugs([model_label(model) for model in config.models])
+    if len(set(folder_names)) < len(config.models):
+        raise InputError("models are listed twice: give each model of a study once")
     cells = []
     for model in config.models:
+        slug = folder_names[model_label(model)]
         for seed in config.seeds:
             base = {**shared, "model": model.model_dump(mode="json"), "seed": seed}
-            cells.append(Cell(model, seed, None, content_key(base)))
+            cells.append(Cell(model, seed, None, content_key(base), slug))
             for source in config.tasks:
                 key = content_key(
                     {
@@ -115,7 +105,7 @@ def plan_cells(
                         "finetune": config.finetune.model_dump(mode="json"),
                     }
                 )
-                cells.append(Cell(model, seed, source, key))
+                cells.append(Cell(model, seed, source, key, slug))
     return cells
 
 
@@ -143,7 +133,7 @@ def run_cell(cell: Cell, config: StudyConfig, study_dir: Path) -> list[dict[str,
         raise
     finally:
         (folder / "running.json").unlink(missing_ok=True)
-    write_text_atomic(
+    write_atomic(
         folder / "predictions.jsonl",
         "".join(json.dumps(p, sort_keys=True) + "\n" for p in predictions),
     )

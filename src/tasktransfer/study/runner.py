@@ -19,16 +19,11 @@ import yaml
 
 import tasktransfer
 from tasktransfer.errors import InputError, TaskTransferError
+from tasktransfer.files import write_atomic, write_json_atomic
 from tasktransfer.study.cells import Cell, plan_cells
 from tasktransfer.study.config import StudyConfig
 from tasktransfer.study.executors import EXECUTORS
-from tasktransfer.study.store import (
-    DONE,
-    cell_state,
-    write_json_atomic,
-    write_study_tables,
-    write_text_atomic,
-)
+from tasktransfer.study.store import DONE, cell_state, write_study_tables
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +156,7 @@ def run_study(
     """
     study_dir = Path(config.output)
     study_dir.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(
+    write_atomic(
         study_dir / "config.yaml", yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False)
     )
     cells = plan_study(config)

@@ -24,11 +24,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
+
+from tasktransfer.files import write_atomic
 
 RESULTS_COLUMNS = (
     "model",
@@ -41,24 +41,6 @@ RESULTS_COLUMNS = (
     "n_unparsed",
 )
 DONE, RUNNING, FAILED, PENDING, STALE = "done", "running", "failed", "pending", "stale"
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write ``data`` as indented JSON, atomically."""
-    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
 
 
 def read_json(path: Path) -> Any:
@@ -112,6 +94,6 @@ def write_study_tables(study_dir: Path, cell_folders: Sequence[Path]) -> int:
         predictions.extend(
             line for line in (folder / "predictions.jsonl").read_text().splitlines() if line
         )
-    write_text_atomic(study_dir / "results.csv", results_csv_text(rows))
-    write_text_atomic(study_dir / "predictions.jsonl", "".join(p + "\n" for p in predictions))
+    write_atomic(study_dir / "results.csv", results_csv_text(rows))
+    write_atomic(study_dir / "predictions.jsonl", "".join(p + "\n" for p in predictions))
     return len(rows)
