@@ -129,7 +129,7 @@ def test_image_features_are_computed_once_per_batch_for_shared_adapters(saved, m
     monkeypatch.setattr(load_module, "load_model", counting_load)
     lm_only = {label: adapters[label] for label in ("lm0", "lm1")}
     examples = _examples()
-    n_batches = sum(-(-len(v) // 4) for v in examples.values())
+    n_batches = -(-sum(len(v) for v in examples.values()) // 4)  # tasks are batched together
 
     evaluate(
         str(base),
@@ -160,6 +160,9 @@ def test_scores_equal_full_logits_of_one_question_at_a_time(saved):
     arch = get_architecture(model_type)
     examples = _examples()
     result = evaluate(str(base), examples, config=EvalConfig(batch_size=7), **QUIET)
+    # Batches are formed across tasks in order of length; the output keeps the input order.
+    expected_order = [(task, ex.idx) for task, exs in examples.items() for ex in exs]
+    assert [(p["target"], p["idx"]) for p in result.predictions] == expected_order
     by_key = _by_key(result)
     letter_ids = [processor.tokenizer.convert_tokens_to_ids(x) for x in "ABCD"]
     for task, questions in examples.items():

@@ -353,7 +353,11 @@ def evaluate(
 def _evaluate_states(loaded, states, tasks, config, found, advance) -> list[str]:
     """Evaluate the base (path None) and LoRA adapters of one loaded model.
 
-    Appends predictions to ``found[label]``; returns the labels that shared image features.
+    Questions of all tasks are batched together in order of length (images, pixels, prompt),
+    so batches are full and padding is small; scores do not depend on the batch (right
+    padding), and the predictions are put back in task and question order. Each batch is
+    encoded once for every state. Sets ``found[label]``; returns the labels that shared
+    image features.
     """
     import torch
 
@@ -367,34 +371,41 @@ def _evaluate_states(loaded, states, tasks, config, found, advance) -> list[str]
             for label, name in names.items()
             if name is None or not touches_vision(network, name, loaded.arch)
         ]
-    for label in names:
-        found.setdefault(label, [])
+    items = [(task, ex) for task, examples in tasks.items() for ex in examples]
+    order = sorted(range(len(items)), key=lambda i: _length_key(items[i][1]))
+    records: dict[str, list] = {label: [None] * len(items) for label in names}
     with torch.inference_mode():
-        for task, examples in tasks.items():
-            for start in range(0, len(examples), config.batch_size):
-                chunk = examples[start : start + config.batch_size]
-                batch = encode(
-                    chunk,
-                    loaded.processor,
-                    loaded.arch,
-                    image_max_pixels=loaded.config.image_max_pixels,
-                ).to(loaded.device)
-                features = None
-                if shared:
-                    with _active(network, None):
-                        features = image_features(network, batch.inputs)
-                for label, name in names.items():
-                    with _active(network, name):
-                        if config.mode == "likelihood":
-                            reuse = features if label in shared else None
-                            records = _score(network, batch, chunk, reuse)
-                        else:
-                            records = _generate(network, batch, chunk, loaded, config)
-                    found[label].extend(
-                        {"adapter": label, "target": task, **record} for record in records
-                    )
-                    advance(len(chunk))
+        for start in range(0, len(order), config.batch_size):
+            positions = order[start : start + config.batch_size]
+            chunk = [items[i][1] for i in positions]
+            batch = encode(
+                chunk,
+                loaded.processor,
+                loaded.arch,
+                image_max_pixels=loaded.config.image_max_pixels,
+            ).to(loaded.device)
+            features = None
+            if shared:
+                with _active(network, None):
+                    features = image_features(network, batch.inputs)
+            for label, name in names.items():
+                with _active(network, name):
+                    if config.mode == "likelihood":
+                        reuse = features if label in shared else None
+                        answers = _score(network, batch, chunk, reuse)
+                    else:
+                        answers = _generate(network, batch, chunk, loaded, config)
+                for i, answer in zip(positions, answers, strict=True):
+                    records[label][i] = {"adapter": label, "target": items[i][0], **answer}
+                advance(len(chunk))
+    found.update(records)
     return shared
+
+
+def _length_key(ex: Example) -> tuple[int, int, int]:
+    """Sort key that follows the prompt's token count: images, then pixels, then text."""
+    pixels = sum(image.width * image.height for image in ex.images)
+    return len(ex.images), pixels, len(ex.prompt)
 
 
 def _load_adapters(network, states: Mapping[str, Path | None]):
