@@ -60,6 +60,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tasktransfer import __version__
 from tasktransfer.data import Example
 from tasktransfer.errors import InputError
 from tasktransfer.model.config import ModelConfig
@@ -345,6 +346,7 @@ def evaluate(
         adapter_kinds=kinds,
         tasks={task: {"n": len(ex), "fingerprint": fingerprint(ex)} for task, ex in tasks.items()},
         wall_s=round(time.perf_counter() - started, 3),
+        tasktransfer_version=__version__,
     )
     rows = summarize(predictions, collapse_share=config.collapse_share)
     return EvalResult(predictions=predictions, rows=rows, meta=meta)
@@ -559,6 +561,9 @@ def _progress_bar(total: int, *, enabled: bool) -> Iterator:
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, transient=True) as bar:
+    from rich.console import Console
+
+    # On stderr, so that a command printing JSON on stdout stays parseable.
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("evaluate", total=total)
         yield lambda n: bar.advance(task, n)
