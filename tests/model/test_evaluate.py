@@ -22,6 +22,16 @@ BUILDERS = {"llava": build_tiny_llava, "qwen2_5_vl": build_tiny_qwen2_5_vl}
 QUIET = {"progress": False}
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """One torch thread: these tiny models gain nothing from two, and on a busy CPU two
+    threads waiting on each other make the module several times slower."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def _examples():
     """Two targets of generic questions: 1-2 images, 2-4 choices, so rows pad differently."""
     examples = generic_examples(14, seed=3)

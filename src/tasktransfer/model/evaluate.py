@@ -325,7 +325,8 @@ def evaluate(
         if on_base:
             loaded = load_model(model_config)
             meta["model"] = loaded.describe()
-            shared = _evaluate_states(loaded, on_base, tasks, config, found, advance)
+            records, shared = _evaluate_states(loaded, on_base, tasks, config, advance)
+            found.update(records)
             meta["shared_image_features"] = shared
             del loaded
         for label, kind in kinds.items():
@@ -333,7 +334,8 @@ def evaluate(
                 full_config = model_config.model_copy(update={"name": str(adapters[label])})
                 loaded = load_model(full_config)
                 meta["models"][label] = loaded.describe()
-                _evaluate_states(loaded, {label: None}, tasks, config, found, advance)
+                records, _ = _evaluate_states(loaded, {label: None}, tasks, config, advance)
+                found.update(records)
                 del loaded
 
     from tasktransfer.data import fingerprint
@@ -352,14 +354,20 @@ def evaluate(
     return EvalResult(predictions=predictions, rows=rows, meta=meta)
 
 
-def _evaluate_states(loaded, states, tasks, config, found, advance) -> list[str]:
+def _evaluate_states(loaded, states, tasks, config, advance):
     """Evaluate the base (path None) and LoRA adapters of one loaded model.
 
     Questions of all tasks are batched together in order of length (images, pixels, prompt),
     so batches are full and padding is small; scores do not depend on the batch (right
     padding), and the predictions are put back in task and question order. Each batch is
-    encoded once for every state. Sets ``found[label]``; returns the labels that shared
-    image features.
+    encoded once for every state.
+
+    Returns
+    -------
+    records : dict of str to list of dict
+        Label -> its predictions, in task and question order.
+    shared : list of str
+        The labels that reused the batch's image features.
     """
     import torch
 
@@ -400,8 +408,7 @@ def _evaluate_states(loaded, states, tasks, config, found, advance) -> list[str]
                 for i, answer in zip(positions, answers, strict=True):
                     records[label][i] = {"adapter": label, "target": items[i][0], **answer}
                 advance(len(chunk))
-    found.update(records)
-    return shared
+    return records, shared
 
 
 def _length_key(ex: Example) -> tuple[int, int, int]:
