@@ -16,12 +16,18 @@ is_collapsed(predicted, gold, *, share=0.9) -> bool
 
 Modes
 -----
-``likelihood`` (default) runs one batched forward pass per question and predicts the offered
-letter with the highest log-probability at the answer position
+``likelihood`` (default) runs one forward pass per question, in batches, and predicts the
+offered letter with the highest log-probability at the answer position
 (:func:`tasktransfer.model.prompting.answer_log_probs`, the same position and prompt that
-training uses). ``generate`` decodes greedily, one batch at a time, and reads the letter with
-the strict BLINK-style parser (:func:`tasktransfer.model.answers.parse_answer`); an output
-that names no single offered letter counts as wrong and as unparsed.
+training uses). ``generate`` decodes greedily (batches are turned from right- to left-padded)
+and reads the letter with the strict BLINK-style parser
+(:func:`tasktransfer.model.answers.parse_answer`); an output that names no single offered
+letter counts as wrong and as unparsed. ``batch_size=1`` is BLINK's own one-at-a-time loop.
+
+Questions of all tasks are batched together in order of length (number of images, pixels,
+prompt), so batches are full and padding is small. A question's scores do not depend on its
+batch (right padding, per-row answer positions), and the output keeps task and question
+order.
 
 Many adapters, one base
 -----------------------
@@ -357,10 +363,8 @@ def evaluate(
 def _evaluate_states(loaded, states, tasks, config, advance):
     """Evaluate the base (path None) and LoRA adapters of one loaded model.
 
-    Questions of all tasks are batched together in order of length (images, pixels, prompt),
-    so batches are full and padding is small; scores do not depend on the batch (right
-    padding), and the predictions are put back in task and question order. Each batch is
-    encoded once for every state.
+    Batches follow :func:`_length_key` across tasks; each batch is encoded once for every
+    state, and the predictions are put back in task and question order.
 
     Returns
     -------
