@@ -257,6 +257,24 @@ def test_generate_batched_equals_one_question_at_a_time(letter_model):
     assert len(set(outputs)) > 1
 
 
+def test_generate_pads_left_correctly_on_both_architectures(saved):
+    # Qwen2.5-VL also carries token-type ids and 3D positions through the padding.
+    _, base, _ = saved
+    outputs = [
+        [
+            p["output"]
+            for p in evaluate(
+                str(base),
+                _examples(),
+                config=EvalConfig(mode="generate", max_new_tokens=3, batch_size=size),
+                **QUIET,
+            ).predictions
+        ]
+        for size in (5, 1)
+    ]
+    assert outputs[0] == outputs[1]
+
+
 def test_full_model_folder_is_evaluated_as_its_own_model(letter_model):
     examples = _examples()
     as_adapter = evaluate(str(letter_model), examples, adapters={"full": letter_model}, **QUIET)
