@@ -54,8 +54,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -69,6 +67,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from tasktransfer import __version__
 from tasktransfer.data import Example
 from tasktransfer.errors import InputError
+from tasktransfer.files import write_atomic, write_json_atomic
 from tasktransfer.model.config import ModelConfig
 
 ROW_COLUMNS = (
@@ -165,21 +164,10 @@ class EvalResult:
             "rows": out_dir / "rows.csv",
             "meta": out_dir / "meta.json",
         }
-        _write_atomic(paths["predictions"], lines)
-        _write_atomic(paths["rows"], table.getvalue())
-        _write_atomic(paths["meta"], json.dumps(self.meta, indent=2, sort_keys=True) + "\n")
+        write_atomic(paths["predictions"], lines)
+        write_atomic(paths["rows"], table.getvalue())
+        write_json_atomic(paths["meta"], self.meta)
         return paths
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def is_collapsed(
