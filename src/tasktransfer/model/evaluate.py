@@ -93,7 +93,8 @@ class EvalConfig(BaseModel):
     batch_size : int, default=16
         Questions per forward pass (or per ``generate`` call).
     max_new_tokens : int, default=16
-        Generation budget in ``generate`` mode.
+        Generation budget in ``generate`` mode. The offline tiny model is trained on the
+        answer letter only and never learned to stop ("BBBB" is unparsable): use 1 with it.
     share_image_features : bool, default=True
         Encode each batch's images once for all adapters that leave the vision tower and the
         projector untouched (likelihood mode). Off: every adapter encodes them itself.
