@@ -13,6 +13,12 @@ summarize(predictions, *, collapse_share=0.9) -> list of dict
     The rows of a list of predictions (pure; also what :class:`EvalResult` holds).
 is_collapsed(predicted, gold, *, share=0.9) -> bool
     The collapse rule (below).
+touches_vision(network, adapter_name, arch) -> bool
+    Whether a loaded adapter changes the vision tower or the projector.
+image_features(network, inputs)
+    The vision tower + projector output for a batch, reusable as ``mm_encoder_outputs``.
+left_padded(inputs, last_index) -> dict
+    Right-padded processor outputs rolled into left-padded ones, for ``generate``.
 
 Modes
 -----
