@@ -99,7 +99,7 @@ def build(full: bool, image_pixels: int, device, dtype):
 def questions(n: int, image_size: int):
     from tasktransfer.data import load_examples
 
-    tasks = ["Relative_Depth", "Visual_Correspondence", "Counting", "Jigsaw"]
+    tasks = ["Relative_Depth", "Spatial_Relation", "Counting", "Jigsaw"]
     loaded = load_examples("synthetic", tasks, "val", limit=n, image_size=image_size)
     return [e for task in tasks for e in loaded[task]][:n]
 
