@@ -48,6 +48,7 @@ def main() -> None:
     parser.add_argument("--seeds", nargs="*", type=int, default=[0, 1])
     parser.add_argument("--train-n", type=int, default=500)
     parser.add_argument("--test-n", type=int, default=200)
+    parser.add_argument("--difficulty", type=float, default=None, help="synthetic difficulty")
     parser.add_argument("--base", default=None, help="base model folder (default: tiny)")
     parser.add_argument(
         "--overrides", default="{}", help='FinetuneConfig JSON, e.g. {"steps": 100}'
@@ -68,8 +69,9 @@ def main() -> None:
     )
     print(header)
     for task in tasks:
-        train = load_examples("synthetic", [task], "train", limit=args.train_n)[task]
-        test = load_examples("synthetic", [task], "test", limit=args.test_n)[task]
+        data = dict(difficulty=args.difficulty)
+        train = load_examples("synthetic", [task], "train", limit=args.train_n, **data)[task]
+        test = load_examples("synthetic", [task], "test", limit=args.test_n, **data)[task]
         before, _ = accuracy(loaded.model, loaded.processor, loaded.arch, test)
         for seed in args.seeds:
             with tempfile.TemporaryDirectory() as tmp:
