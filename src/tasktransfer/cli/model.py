@@ -119,4 +119,4 @@ def finetune(
         overwrite=overwrite,
         extra_meta={"run": run, "task": task_name, "data_source": data, "split": split},
     )
-    typer.echo(f"adapter written to {path}")
+    typer.echo(f"{config.method} finetune written to {path}")
