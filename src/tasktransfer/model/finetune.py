@@ -42,6 +42,7 @@ from typing import Any
 
 from tasktransfer.data import Example
 from tasktransfer.errors import InputError
+from tasktransfer.files import write_json_atomic
 from tasktransfer.model.architectures import Architecture
 from tasktransfer.model.config import FinetuneConfig, ModelConfig
 
@@ -261,7 +262,7 @@ class FinetuneRecipe:
         self.model.save_pretrained(self.tmp_dir, safe_serialization=True)
         if self.config.method == "full":
             self.loaded.processor.save_pretrained(self.tmp_dir)
-        _write_json(self.tmp_dir / "finetune_config.json", self.config.model_dump())
+        write_json_atomic(self.tmp_dir / "finetune_config.json", self.config.model_dump())
         counts = {part: len(names) for part, names in self.selected.items()}
         meta = {
             "kind": self.config.method,
@@ -282,7 +283,7 @@ class FinetuneRecipe:
             "versions": _versions(),
             **self.extra_meta,
         }
-        _write_json(self.tmp_dir / "meta.json", meta)
+        write_json_atomic(self.tmp_dir / "meta.json", meta)
         if self.out_dir.exists():
             # Only reached with overwrite=True (checked in setup): swap, then delete the old.
             old = self.out_dir.parent / f".{self.out_dir.name}.old-{os.getpid()}"
