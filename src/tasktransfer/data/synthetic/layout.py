@@ -82,7 +82,7 @@ def points_on(rng, ids: np.ndarray, objects, size: int, *, avoid=()) -> list | N
     for obj in objects:
         ys, xs = np.nonzero(ids == obj + 1)
         ok = (xs >= inset) & (xs < size - inset) & (ys >= inset) & (ys < size - inset)
-        ok &= _interior(ids == obj + 1)[ys, xs]
+        ok &= interior(ids == obj + 1)[ys, xs]
         for p in points:
             ok &= (xs - p[0]) ** 2 + (ys - p[1]) ** 2 >= keep**2
         if not ok.any():
@@ -92,7 +92,7 @@ def points_on(rng, ids: np.ndarray, objects, size: int, *, avoid=()) -> list | N
     return points[len(avoid) :]
 
 
-def _interior(mask: np.ndarray) -> np.ndarray:
+def interior(mask: np.ndarray) -> np.ndarray:
     """Pixels whose four neighbours are in ``mask`` too (not on an edge)."""
     inner = mask.copy()
     inner[1:] &= mask[:-1]

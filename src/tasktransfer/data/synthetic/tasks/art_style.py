@@ -14,7 +14,7 @@ from PIL import Image
 
 from tasktransfer.data.synthetic import draw
 from tasktransfer.data.synthetic.core import Scene, register
-from tasktransfer.data.synthetic.layout import choose, scatter
+from tasktransfer.data.synthetic.layout import choose, interior, scatter
 
 QUESTION = (
     "Some most common art painting styles include Realism, Impressionism, Expressionism, "
@@ -43,7 +43,7 @@ def paint(palette, brush, content, size) -> Image.Image:
         mask = np.asarray(draw_mask(kind, centre, radius, size))
         colour = inks[ink]
         if brush == "outline":
-            edge = mask & ~_eroded(_eroded(mask))
+            edge = mask & ~interior(interior(mask))
             pixels[edge] = colour * 0.55
             continue
         pixels[mask] = colour
@@ -58,15 +58,6 @@ def draw_mask(kind, centre, radius, size) -> np.ndarray:
     mask = Image.new("L", (size, size), 0)
     draw.shape(mask, kind, centre, radius, 255)
     return np.asarray(mask) > 0
-
-
-def _eroded(mask: np.ndarray) -> np.ndarray:
-    inner = mask.copy()
-    inner[1:] &= mask[:-1]
-    inner[:-1] &= mask[1:]
-    inner[:, 1:] &= mask[:, :-1]
-    inner[:, :-1] &= mask[:, 1:]
-    return inner
 
 
 def _content(rng, size):
