@@ -91,3 +91,21 @@ def test_study_config_is_frozen():
     with pytest.raises(ValueError):
         config.name = "other"
     assert isinstance(config, StudyConfig)
+
+
+def test_hub_model_studies_default_to_lora_on_the_language_model(tmp_path):
+    from tasktransfer.model import FinetuneConfig
+
+    data = yaml.safe_load(shipped_configs()["quickstart"].read_text())
+    data["models"] = [{"name": "Qwen/Qwen2.5-VL-3B-Instruct"}]
+    del data["finetune"]
+    path = tmp_path / "hub.yaml"
+    path.write_text(yaml.safe_dump(data))
+    assert load_study_config(path).finetune == FinetuneConfig.for_hub()
+
+    partial = load_study_config(path, ["finetune.steps=10", "finetune.learning_rate=0.0002"])
+    assert partial.finetune == FinetuneConfig.for_hub(steps=10, epochs=None, learning_rate=2e-4)
+    assert partial.finetune.method == "lora" and not partial.finetune.tune_vision_tower
+
+    tiny = load_study_config("quickstart")  # all-tiny studies keep the tiny model's defaults
+    assert tiny.finetune == FinetuneConfig(steps=150, batch_size=16)

@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from tasktransfer.errors import InputError
 from tasktransfer.model import EvalConfig, FinetuneConfig, ModelConfig
@@ -49,7 +56,13 @@ class ExecutorConfig(_Strict):
 
 
 class StudyConfig(_Strict):
-    """One transfer study. Every field has a YAML key of the same name."""
+    """One transfer study. Every field has a YAML key of the same name.
+
+    The ``finetune`` section overrides a base that depends on the models: the tiny model's
+    calibrated defaults (``FinetuneConfig()``) when every model is ``tiny``, else the hub
+    defaults (``FinetuneConfig.for_hub()``: LoRA on the language model only), so that a
+    hub-model study never falls back to full finetuning by omission.
+    """
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     models: list[ModelConfig] = Field(min_length=1)
@@ -61,6 +74,21 @@ class StudyConfig(_Strict):
     evaluation: EvalConfig = EvalConfig()
     executor: ExecutorConfig = ExecutorConfig()
     output: Path = Field(Path("studies/study"), description="The study folder.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _finetune_defaults_for_the_models(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not isinstance(data.get("finetune", {}), dict):
+            return data
+        names = [m.get("name", "tiny") if isinstance(m, dict) else getattr(m, "name", None)
+                 for m in data.get("models") or []]  # fmt: skip
+        if not names or all(name == "tiny" for name in names):
+            return data
+        section = data.get("finetune", {})
+        merged = {**FinetuneConfig.for_hub().model_dump(), **section}
+        if "steps" in section and "epochs" not in section:
+            merged["epochs"] = None  # a step budget replaces the hub default of one epoch
+        return {**data, "finetune": merged}
 
     @field_validator("tasks")
     @classmethod
