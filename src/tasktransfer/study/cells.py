@@ -21,12 +21,11 @@ from pathlib import Path
 from typing import Any
 
 import tasktransfer
+from tasktransfer.analysis import ZERO_SHOT  # the results-table contract's baseline label
 from tasktransfer.errors import InputError
 from tasktransfer.files import slugs, write_atomic, write_json_atomic
 from tasktransfer.model import ModelConfig
 from tasktransfer.study.config import StudyConfig, run_label
-
-ZERO_SHOT = "zero-shot"
 
 
 @dataclass(frozen=True)
