@@ -36,7 +36,7 @@ def test_synthetic_default_sizes_difficulty_per_task_and_image_size():
     )
     assert len(data["Counting"]) == 200
     assert data["Counting"][0].meta["difficulty"] == 1.0
-    assert data["Jigsaw"][0].meta["difficulty"] == 0.5
+    assert data["Jigsaw"][0].meta["difficulty"] == SYNTHETIC_TASKS["Jigsaw"].difficulty
     assert data["Jigsaw"][0].images[0].size == (96, 96)
 
 

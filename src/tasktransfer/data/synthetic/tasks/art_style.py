@@ -75,7 +75,7 @@ def _content(rng, size):
 @register(
     "Art_Style",
     skills=("texture_statistics",),
-    difficulty=0.5,
+    difficulty=0.0,
     images=3,
     choices=2,
 )

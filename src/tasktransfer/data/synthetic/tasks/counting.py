@@ -2,28 +2,35 @@
 
 Targets (1 to 4, up to 6 at difficulty 1) share one colour and shape; distractors differ in
 colour, and from difficulty 0.5 on some share the targets' colour with another shape, so
-colour alone no longer counts them. The four options are the true count and three other
-counts in random order, as in BLINK.
+colour alone no longer counts them. The four options are consecutive counts in ascending
+order (BLINK's are four counts too); at difficulty 0 they are always 1-4.
 """
 
 from __future__ import annotations
 
 from tasktransfer.data.synthetic import draw
 from tasktransfer.data.synthetic.core import Scene, register
-from tasktransfer.data.synthetic.layout import choose, place_answer, scatter
+from tasktransfer.data.synthetic.layout import choose, scatter
 
 
 @register(
     "Counting",
     skills=("object_counting", "shape_identity"),
-    difficulty=0.5,
+    difficulty=0.0,
+    version=2,
     images=1,
     choices=4,
 )
 def generate(rng, answer, *, difficulty, image_size) -> Scene:
     size = image_size
     max_count = 4 + round(2 * difficulty)
-    count = int(rng.integers(1, max_count + 1))
+    # The options are four consecutive counts in ascending order, the true one at `answer`:
+    # 1-4 at low difficulty; with probability `difficulty` the window starts elsewhere, so
+    # the letter alone no longer tells the count.
+    start = 1
+    if rng.random() < difficulty:
+        start = int(rng.integers(max(0, 1 - answer), max_count - answer + 1))
+    count = start + answer
     colour, kind = choose(rng, list(draw.COLOURS)), choose(rng, draw.SHAPES)
     n_distractors = int(rng.integers(0, 1 + round(3 * difficulty)))
     distractors = []
@@ -42,8 +49,7 @@ def generate(rng, answer, *, difficulty, image_size) -> Scene:
     image = draw.canvas(size)
     for (c, k), centre in zip(objects, centres, strict=True):
         draw.shape(image, k, centre, r, draw.COLOURS[c])
-    others = [str(v) for v in choose(rng, [v for v in range(max_count + 2) if v != count], 3)]
-    choices = place_answer(str(count), others, answer)
+    choices = [str(start + k) for k in range(4)]
     meta = {
         "target": [colour, kind],
         "objects": [[c, k, list(p)] for (c, k), p in zip(objects, centres, strict=True)],

@@ -60,7 +60,7 @@ def _fake(pixels: np.ndarray, artefact: str, difficulty: float, rng) -> np.ndarr
 @register(
     "Forensic_Detection",
     skills=("texture_statistics",),
-    difficulty=0.5,
+    difficulty=0.0,
     images=4,
     choices=4,
 )

@@ -4,7 +4,8 @@ Each image shows one tool (hammer, pan, shovel or knife, each a handle and a wor
 part) at a random angle. The reference point is on the grip or on the working part of the
 first tool; the candidates are the grip and the working part of a tool of another kind and
 two points on the background beside it. Difficulty widens the range of angles between the
-two tools (up to 45 degrees at 0, any angle at 1).
+two tools (up to 45 degrees at 0, any angle at 1). The candidates are lettered left to
+right.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from PIL import ImageDraw
 
 from tasktransfer.data.synthetic import draw
 from tasktransfer.data.synthetic.core import Scene, register
-from tasktransfer.data.synthetic.layout import choose, place_answer, points_on
+from tasktransfer.data.synthetic.layout import choose, points_on
 
 ACTIONS = {"hammer": "Pound", "pan": "Scoop", "shovel": "Dig", "knife": "Cut"}
 QUESTION = (
@@ -112,7 +113,8 @@ def _background_points(rng, image, taken):
 @register(
     "Functional_Correspondence",
     skills=("marker_reading", "part_semantics"),
-    difficulty=0.5,
+    difficulty=0.0,
+    version=2,
     images=2,
     choices=4,
 )
@@ -120,20 +122,27 @@ def generate(rng, answer, *, difficulty, image_size) -> Scene:
     size = image_size
     kinds = choose(rng, list(HEADS), 2)
     colours = choose(rng, list(draw.COLOURS), 2)
-    angle = float(rng.uniform(0, 360))
     spread = 45 + 135 * difficulty
-    first = _tool(rng, size, kinds[0], colours[0], angle)
-    second = _tool(rng, size, kinds[1], colours[1], angle + float(rng.uniform(-spread, spread)))
-    name = choose(rng, POINTS)
-    images = (draw.canvas(size), draw.canvas(size))
-    render_tool(images[0], first)
-    render_tool(images[1], second)
+    # Letters go left to right over the four candidates; redraw until a functional point of
+    # the second tool is the `answer`-th from the left.
+    for _ in range(200):
+        angle = float(rng.uniform(0, 360))
+        first = _tool(rng, size, kinds[0], colours[0], angle)
+        turn = float(rng.uniform(-spread, spread))
+        second = _tool(rng, size, kinds[1], colours[1], angle + turn)
+        images = (draw.canvas(size), draw.canvas(size))
+        render_tool(images[0], first)
+        render_tool(images[1], second)
+        points = dict(tool_points(second))
+        background = _background_points(rng, images[1], points)
+        points.update(zip(("background_1", "background_2"), background, strict=True))
+        order = sorted(points, key=points.get)
+        if order[answer] in POINTS:
+            break
+    else:
+        raise RuntimeError("Functional_Correspondence: no layout puts the answer in place")
+    name = order[answer]
     draw.point_marker(images[0], tool_points(first)[name], "REF")
-    points = dict(tool_points(second))
-    background = _background_points(rng, images[1], points)
-    points.update(zip(("background_1", "background_2"), background, strict=True))
-    others = [p for p in rng.permutation(list(points)) if p != name]
-    order = place_answer(name, others, answer)
     for point, letter in zip(order, "ABCD", strict=True):
         draw.point_marker(images[1], points[point], letter)
     question = QUESTION.format(a=kinds[0], b=kinds[1], action=ACTIONS[kinds[0]])

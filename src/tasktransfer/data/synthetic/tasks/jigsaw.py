@@ -49,7 +49,7 @@ def _painting(rng, size, colours) -> Image.Image:
 @register(
     "Jigsaw",
     skills=("boundary_continuity", "texture_statistics"),
-    difficulty=0.5,
+    difficulty=0.0,
     images=3,
     choices=2,
 )

@@ -62,7 +62,7 @@ def render(pillars, phi, size):
 @register(
     "Multi-view_Reasoning",
     skills=("depth_ordering", "point_matching"),
-    difficulty=0.5,
+    difficulty=0.0,
     images=2,
     choices=2,
 )

@@ -31,7 +31,7 @@ def iou(a, b) -> float:
 @register(
     "Object_Localization",
     skills=("marker_reading", "object_extent", "shape_identity"),
-    difficulty=0.5,
+    difficulty=0.0,
     images=1,
     choices=2,
 )

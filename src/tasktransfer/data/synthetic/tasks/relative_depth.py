@@ -4,9 +4,10 @@ The scene is a ground plane seen by a pinhole camera above it, with pillars stan
 the ground. A pillar at distance ``z`` touches the ground at
 :func:`~tasktransfer.data.synthetic.ground.ground_row` ``(z)`` and is drawn ``1 / z`` as
 large, so its ground contact, its size and its occlusions all tell its depth. Each point
-is circled on a different pillar, at a random height, so the points' own image rows do not
-give the answer away. Difficulty shrinks the depth ratio of the two marked pillars (2.2 at
-0, 1.15 at 1).
+is circled on a different pillar, in the lowest quarter of the visible pillar at difficulty
+0 (near its foot, whose image row is itself a depth cue) up to anywhere on it at
+difficulty 1. Difficulty also shrinks the depth ratio of the two marked pillars (2.2 at 0,
+1.15 at 1). A is the left point.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ Z_NEAR, Z_FAR = 1.0, 4.0
 @register(
     "Relative_Depth",
     skills=("marker_reading", "depth_ordering"),
-    difficulty=0.5,
+    difficulty=0.0,
+    version=2,
     images=1,
     choices=2,
 )
@@ -55,14 +57,20 @@ def generate(rng, answer, *, difficulty, image_size) -> Scene:
         for i in sorted(range(n), key=lambda i: -depths[i]):
             ImageDraw.Draw(image).rectangle(pillars[i], fill=draw.COLOURS[colours[i]])
             ImageDraw.Draw(ids).rectangle(pillars[i], fill=i + 1)
-        points = points_on(rng, np.asarray(ids), [0, 1], size)
-        if points is not None:
+        # Points sit in the lowest `reach` of their pillar: at difficulty 0 near its foot,
+        # whose image row is itself a depth cue; at 1 anywhere on the visible pillar.
+        reach = 0.25 + 0.75 * difficulty
+        ids = np.asarray(ids).copy()
+        for i, (_, top, _, bottom) in enumerate(pillars):
+            high = ids[: max(0, round(bottom - reach * (bottom - top))), :]
+            high[high == i + 1] = 0
+        points = points_on(rng, ids, [0, 1], size)
+        # Letters go left to right, so the near point must be the left one iff answer is A.
+        if points is not None and (points[0][0] < points[1][0]) == (answer == 0):
             break
     else:
         raise RuntimeError("Relative_Depth: no scene with two visible marked pillars")
-    # Point `answer` goes on the near pillar (index 0), the other on the far one.
-    order = [0, 1] if answer == 0 else [1, 0]
-    marked = [points[order[0]], points[order[1]]]
+    marked = sorted(points)
     for point, letter in zip(marked, "AB", strict=True):
         draw.point_marker(image, point, letter)
     meta = {

@@ -4,7 +4,7 @@ The image is a Mondrian of grey-tinted patches, each with an albedo from a few l
 lit by a light that falls off linearly across the image; at difficulty 0.5 and above a
 shadow band also crosses it. A pixel's value is ``albedo * light``, so the brighter pixel
 can belong to the darker surface. The answer compares albedos: A darker, B darker, or the
-same. Difficulty scales the light's falloff (0.1 at 0, 0.6 at 1).
+same (A is the left point). Difficulty scales the light's falloff (0.1 at 0, 0.6 at 1).
 """
 
 from __future__ import annotations
@@ -38,7 +38,8 @@ def light(params, size) -> np.ndarray:
 @register(
     "Relative_Reflectance",
     skills=("marker_reading", "shading"),
-    difficulty=0.5,
+    difficulty=0.0,
+    version=2,
     images=1,
     choices=3,
 )
@@ -71,6 +72,9 @@ def generate(rng, answer, *, difficulty, image_size) -> Scene:
             break
     else:
         raise RuntimeError("Relative_Reflectance: no room for two marked points")
+    # Letters go left to right: A is the left point.
+    (pa, a), (pb, b) = sorted(zip(points, (a, b), strict=True))
+    points = [pa, pb]
     lo, hi = np.sort(rng.choice(len(ALBEDOS), size=2, replace=False))
     flat = albedo_of.reshape(-1)
     flat[a], flat[b] = [(lo, hi), (hi, lo), (lo, lo)][answer]

@@ -4,7 +4,8 @@ Both images show a four-legged animal (body, head, tail, legs) of a random colou
 and proportions. The reference point is on one named part of the first animal; the
 candidates are the four parts of the second (head, tail tip, front foot, back foot). From
 difficulty 0.5 on the second animal may face the other way, so the matching part sits on
-the other side and position alone misleads (probability ``difficulty``).
+the other side and position alone misleads (probability ``difficulty``). The candidates
+are lettered left to right.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from PIL import ImageDraw
 
 from tasktransfer.data.synthetic import draw
 from tasktransfer.data.synthetic.core import Scene, register
-from tasktransfer.data.synthetic.layout import choose, place_answer
+from tasktransfer.data.synthetic.layout import choose
 
 QUESTION = (
     "Humans can find corresponding points for different objects in the same category. For "
@@ -83,7 +84,8 @@ def _animal(rng, size, facing, colour):
 @register(
     "Semantic_Correspondence",
     skills=("marker_reading", "point_matching", "part_semantics"),
-    difficulty=0.5,
+    difficulty=0.0,
+    version=2,
     images=2,
     choices=4,
 )
@@ -94,13 +96,15 @@ def generate(rng, answer, *, difficulty, image_size) -> Scene:
     flip = difficulty >= 0.5 and rng.random() < difficulty
     first = _animal(rng, size, facing, colours[0])
     second = _animal(rng, size, -facing if flip else facing, colours[1])
-    part = choose(rng, PARTS)
-    order = place_answer(part, [p for p in rng.permutation(PARTS) if p != part], answer)
+    # Letters go left to right over the second animal's parts; the reference part is the
+    # one that gets letter `answer`.
+    second_points = keypoints(second)
+    order = sorted(PARTS, key=lambda name: second_points[name])
+    part = order[answer]
     images = (draw.canvas(size), draw.canvas(size))
     render_animal(images[0], first)
     render_animal(images[1], second)
     draw.point_marker(images[0], keypoints(first)[part], "REF")
-    second_points = keypoints(second)
     for name, letter in zip(order, "ABCD", strict=True):
         draw.point_marker(images[1], second_points[name], letter)
     reference = [round(v) for v in keypoints(first)[part]]

@@ -23,7 +23,7 @@ RELATIONS = {
 @register(
     "Spatial_Relation",
     skills=("spatial_layout", "shape_identity"),
-    difficulty=0.5,
+    difficulty=0.0,
     images=1,
     choices=2,
 )

@@ -1,10 +1,12 @@
 """Visual_Correspondence: which circled point in a second view matches the reference point.
 
-The second image is the same scene after the camera moves (a zoom of 0.85-1.15 about a
-shifted centre) and the light changes (all colours scaled by 0.7-1.3). The reference point
-is on one object; the four candidates are the true match and points on three other objects.
-At difficulty 0 the objects all differ in colour; as difficulty grows more of them share
-the reference object's colour and shape, so only the layout tells them apart.
+The second image is the same scene after the camera moves (a zoom of up to +-15 % about a
+centre shifted by up to 12 % of the image) and the light changes (all colours scaled by up
+to +-30 %); difficulty scales all three, so at 0 the second view is the first one. The
+reference point is on one object; the four candidates, lettered left to right, are the true
+match and points on three other objects. At difficulty 0 the objects all differ in colour;
+as difficulty grows more of them share the reference object's colour and shape, so only
+the layout tells them apart.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from PIL import Image
 
 from tasktransfer.data.synthetic import draw
 from tasktransfer.data.synthetic.core import Scene, register
-from tasktransfer.data.synthetic.layout import choose, place_answer
+from tasktransfer.data.synthetic.layout import choose
 
 QUESTION = (
     "A point is circled on the first image, labeled with REF. We change the camera position "
@@ -41,7 +43,8 @@ def render(objects, size, zoom=1.0, shift=(0.0, 0.0), light=1.0) -> Image.Image:
 @register(
     "Visual_Correspondence",
     skills=("marker_reading", "point_matching"),
-    difficulty=0.5,
+    difficulty=0.0,
+    version=2,
     images=2,
     choices=4,
 )
@@ -50,8 +53,8 @@ def generate(rng, answer, *, difficulty, image_size) -> Scene:
     keep = draw.marker_footprint(size)
     n_same = round(3 * difficulty)  # distractor objects that look like the reference one
     for _ in range(500):
-        zoom = float(rng.uniform(0.85, 1.15))
-        shift = tuple(float(v) for v in rng.uniform(-0.12, 0.12, size=2) * size)
+        zoom = 1 + float(rng.uniform(-0.15, 0.15)) * difficulty
+        shift = tuple(float(v) for v in rng.uniform(-0.12, 0.12, size=2) * size * difficulty)
         points = [tuple(float(v) for v in rng.uniform(0.12, 0.88, size=2) * size) for _ in range(4)]
         moved = [view(p, zoom, shift, size) for p in points]
         inside = all(keep / 3 <= v <= size - 1 - keep / 3 for p in moved for v in p)
@@ -64,19 +67,22 @@ def generate(rng, answer, *, difficulty, image_size) -> Scene:
             break
     else:
         raise RuntimeError("Visual_Correspondence: cannot place four points")
+    # Letters go left to right in the second view: the reference object (index 0) is the one
+    # whose candidate is `answer`-th from the left.
+    points.insert(0, points.pop(sorted(range(4), key=moved.__getitem__)[answer]))
     colours = choose(rng, list(draw.COLOURS), 4)
     kinds = [choose(rng, draw.SHAPES) for _ in range(4)]
     for i in range(1, 1 + n_same):
         colours[i], kinds[i] = colours[0], kinds[0]
     radius = 0.09 * size
     objects = [(k, c, p, radius) for k, c, p in zip(kinds, colours, points, strict=True)]
-    light = float(rng.uniform(0.7, 1.3))
+    light = 1 + float(rng.uniform(-0.3, 0.3)) * difficulty
     first = render(objects, size)
     second = render(objects, size, zoom, shift, light)
     # Object 0 carries the reference point; candidates are the objects' centres in view 2.
-    others = list(rng.permutation([1, 2, 3]))
-    order = place_answer(0, [int(i) for i in others], answer)
-    candidates = [tuple(round(v) for v in view(points[i], zoom, shift, size)) for i in order]
+    moved = [view(p, zoom, shift, size) for p in points]
+    left_to_right = sorted(range(4), key=moved.__getitem__)
+    candidates = [tuple(round(v) for v in moved[i]) for i in left_to_right]
     draw.point_marker(first, points[0], "REF")
     for point, letter in zip(candidates, "ABCD", strict=True):
         draw.point_marker(second, point, letter)

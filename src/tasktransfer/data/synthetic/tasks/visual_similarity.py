@@ -1,10 +1,10 @@
 """Visual_Similarity: which of two images is more similar to the reference.
 
 The reference holds three or four objects. The similar image has the same objects (shape and
-colour) moved by a few pixels; the other keeps every position exactly but changes the
-shape of one or two objects. Pixel overlap therefore favours the wrong image, more so as
-difficulty grows (the similar image's objects move up to 2 px at difficulty 0, 5 px at 1,
-and the other changes two objects at difficulty below 0.5, one above).
+colour) moved by a few pixels; the other keeps every position exactly but changes one or
+two objects. Pixel overlap therefore favours the wrong image, more so as difficulty grows
+(the similar image's objects move up to 2 px at difficulty 0, 5 px at 1; below difficulty
+0.5 the other image recolours two objects, from 0.5 on it reshapes one).
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ def render(objects, size):
 @register(
     "Visual_Similarity",
     skills=("shape_identity", "texture_statistics"),
-    difficulty=0.5,
+    difficulty=0.0,
+    version=2,
     images=3,
     choices=2,
 )
@@ -59,7 +60,10 @@ def generate(rng, answer, *, difficulty, image_size) -> Scene:
     changed = list(reference)
     for i in choose(rng, list(range(n)), n_changed):
         k, c, p, r = changed[i]
-        changed[i] = (choose(rng, [s for s in draw.SHAPES if s != k]), c, p, r)
+        if difficulty < 0.5:  # a new colour, which the eye catches at once
+            changed[i] = (k, choose(rng, [o for o in draw.COLOURS if o not in colours]), p, r)
+        else:  # a new shape in the same colour
+            changed[i] = (choose(rng, [s for s in draw.SHAPES if s != k]), c, p, r)
     candidates = [moved, changed] if answer == 0 else [changed, moved]
     images = tuple(render(objects, size) for objects in [reference, *candidates])
     as_json = lambda objects: [[k, c, list(p), r] for k, c, p, r in objects]  # noqa: E731
