@@ -2,8 +2,9 @@
 
 The image is cut by two or three straight colour boundaries and holds two or three large
 shapes, so edges and regions run across the missing corner. The right patch is the corner
-itself; the other is the lower-right corner of another image drawn the same way (in the
-same palette from difficulty 0.5 on, so only the edges tell them apart).
+itself; the other is the lower-right corner of another image drawn the same way: in three
+colours the scene does not use below difficulty 0.5, in the scene's palette from 0.5 on, so
+that only the edges tell them apart.
 """
 
 from __future__ import annotations
@@ -50,12 +51,16 @@ def _painting(rng, size, colours) -> Image.Image:
     "Jigsaw",
     skills=("boundary_continuity", "texture_statistics"),
     difficulty=0.0,
+    version=2,
     images=3,
     choices=2,
 )
 def generate(rng, answer, *, difficulty, image_size) -> Scene:
     size, half = image_size, image_size // 2
-    colours = choose(rng, list(draw.COLOURS), 4)
+    # Below difficulty 0.5 the scene and the decoy split the six colours between them, so
+    # the palette alone finds the patch; from 0.5 they share one palette of four.
+    palette = choose(rng, list(draw.COLOURS), 6 if difficulty < 0.5 else 4)
+    colours = palette[:3] if difficulty < 0.5 else palette
     corner = (half, half, size, size)
     for _ in range(100):
         whole = _painting(rng, size, colours)
@@ -66,7 +71,7 @@ def generate(rng, answer, *, difficulty, image_size) -> Scene:
     else:
         raise RuntimeError("Jigsaw: cannot draw a scene that continues across the cut")
     for _ in range(100):
-        other_colours = colours if difficulty >= 0.5 else choose(rng, list(draw.COLOURS), 4)
+        other_colours = palette[3:] if difficulty < 0.5 else colours
         decoy = _painting(rng, size, other_colours).crop(corner)
         # The decoy differs from the true patch along the cut by more than the true patch
         # differs from its surroundings, so the edges always decide.

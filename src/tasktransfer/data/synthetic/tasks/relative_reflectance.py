@@ -4,7 +4,8 @@ The image is a Mondrian of grey-tinted patches, each with an albedo from a few l
 lit by a light that falls off linearly across the image; at difficulty 0.5 and above a
 shadow band also crosses it. A pixel's value is ``albedo * light``, so the brighter pixel
 can belong to the darker surface. The answer compares albedos: A darker, B darker, or the
-same (A is the left point). Difficulty scales the light's falloff (0.1 at 0, 0.6 at 1).
+same (A is the left point). Difficulty scales the light's falloff (0.1 at 0, 0.6 at 1);
+below 0.5 different albedos are at least two levels apart.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def light(params, size) -> np.ndarray:
     "Relative_Reflectance",
     skills=("marker_reading", "shading"),
     difficulty=0.0,
-    version=2,
+    version=3,
     images=1,
     choices=3,
 )
@@ -75,7 +76,10 @@ def generate(rng, answer, *, difficulty, image_size) -> Scene:
     # Letters go left to right: A is the left point.
     (pa, a), (pb, b) = sorted(zip(points, (a, b), strict=True))
     points = [pa, pb]
-    lo, hi = np.sort(rng.choice(len(ALBEDOS), size=2, replace=False))
+    # Two albedo levels apart below difficulty 0.5 (0.3 vs 0.7 or darker pairs), one from 0.5.
+    gap = 2 if difficulty < 0.5 else 1
+    pairs = [(i, j) for i in range(len(ALBEDOS)) for j in range(i + gap, len(ALBEDOS))]
+    lo, hi = pairs[int(rng.integers(len(pairs)))]
     flat = albedo_of.reshape(-1)
     flat[a], flat[b] = [(lo, hi), (hi, lo), (lo, lo)][answer]
     albedo = np.asarray(ALBEDOS)[albedo_of.ravel()][ids - 1]

@@ -3,7 +3,8 @@
 The second image is the same scene after the camera moves (a zoom of up to +-15 % about a
 centre shifted by up to 12 % of the image) and the light changes (all colours scaled by up
 to +-30 %); difficulty scales all three, so at 0 the second view is the first one. The
-reference point is on one object; the four candidates, lettered left to right, are the true
+reference point is on one object; the four candidates, one object per quadrant and lettered
+in reading order (A top-left, B top-right, C bottom-left, D bottom-right), are the true
 match and points on three other objects. At difficulty 0 the objects all differ in colour;
 as difficulty grows more of them share the reference object's colour and shape, so only
 the layout tells them apart.
@@ -11,7 +12,6 @@ the layout tells them apart.
 
 from __future__ import annotations
 
-import numpy as np
 from PIL import Image
 
 from tasktransfer.data.synthetic import draw
@@ -40,11 +40,16 @@ def render(objects, size, zoom=1.0, shift=(0.0, 0.0), light=1.0) -> Image.Image:
     return image
 
 
+def quadrant(point, size) -> int:
+    """0-3 for top-left, top-right, bottom-left, bottom-right of a ``size`` image."""
+    return int(point[0] >= size / 2) + 2 * int(point[1] >= size / 2)
+
+
 @register(
     "Visual_Correspondence",
     skills=("marker_reading", "point_matching"),
     difficulty=0.0,
-    version=2,
+    version=3,
     images=2,
     choices=4,
 )
@@ -52,24 +57,27 @@ def generate(rng, answer, *, difficulty, image_size) -> Scene:
     size = image_size
     keep = draw.marker_footprint(size)
     n_same = round(3 * difficulty)  # distractor objects that look like the reference one
+    # One object per quadrant; letters follow the quadrants in reading order (A top-left,
+    # B top-right, C bottom-left, D bottom-right), and the reference object (index 0) sits in
+    # quadrant `answer`. Objects keep 0.6 * keep from the centre lines, so they stay apart.
+    quadrants = [answer] + [q for q in range(4) if q != answer]
+    half, lo = size / 2, 0.12 * size
     for _ in range(500):
         zoom = 1 + float(rng.uniform(-0.15, 0.15)) * difficulty
         shift = tuple(float(v) for v in rng.uniform(-0.12, 0.12, size=2) * size * difficulty)
-        points = [tuple(float(v) for v in rng.uniform(0.12, 0.88, size=2) * size) for _ in range(4)]
+        points = [
+            tuple(
+                float(rng.uniform(lo, half - 0.6 * keep)) + half * side for side in (q % 2, q // 2)
+            )
+            for q in quadrants
+        ]
         moved = [view(p, zoom, shift, size) for p in points]
         inside = all(keep / 3 <= v <= size - 1 - keep / 3 for p in moved for v in p)
-        apart = all(
-            np.hypot(a[0] - b[0], a[1] - b[1]) >= keep * 1.2
-            for i, a in enumerate(points)
-            for b in points[i + 1 :]
-        )
-        if inside and apart:
+        kept = all(quadrant(m, size) == q for m, q in zip(moved, quadrants, strict=True))
+        if inside and kept:
             break
     else:
         raise RuntimeError("Visual_Correspondence: cannot place four points")
-    # Letters go left to right in the second view: the reference object (index 0) is the one
-    # whose candidate is `answer`-th from the left.
-    points.insert(0, points.pop(sorted(range(4), key=moved.__getitem__)[answer]))
     colours = choose(rng, list(draw.COLOURS), 4)
     kinds = [choose(rng, draw.SHAPES) for _ in range(4)]
     for i in range(1, 1 + n_same):
@@ -79,10 +87,8 @@ def generate(rng, answer, *, difficulty, image_size) -> Scene:
     light = 1 + float(rng.uniform(-0.3, 0.3)) * difficulty
     first = render(objects, size)
     second = render(objects, size, zoom, shift, light)
-    # Object 0 carries the reference point; candidates are the objects' centres in view 2.
-    moved = [view(p, zoom, shift, size) for p in points]
-    left_to_right = sorted(range(4), key=moved.__getitem__)
-    candidates = [tuple(round(v) for v in moved[i]) for i in left_to_right]
+    # Candidates are the objects' centres in view 2, in quadrant order.
+    candidates = [tuple(round(v) for v in moved[quadrants.index(q)]) for q in range(4)]
     draw.point_marker(first, points[0], "REF")
     for point, letter in zip(candidates, "ABCD", strict=True):
         draw.point_marker(second, point, letter)

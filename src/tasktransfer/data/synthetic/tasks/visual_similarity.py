@@ -4,7 +4,7 @@ The reference holds three or four objects. The similar image has the same object
 colour) moved by a few pixels; the other keeps every position exactly but changes one or
 two objects. Pixel overlap therefore favours the wrong image, more so as difficulty grows
 (the similar image's objects move up to 2 px at difficulty 0, 5 px at 1; below difficulty
-0.5 the other image recolours two objects, from 0.5 on it reshapes one).
+0.5 the other image recolours every object, from 0.5 on it reshapes one).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def render(objects, size):
     "Visual_Similarity",
     skills=("shape_identity", "texture_statistics"),
     difficulty=0.0,
-    version=2,
+    version=3,
     images=3,
     choices=2,
 )
@@ -56,14 +56,14 @@ def generate(rng, answer, *, difficulty, image_size) -> Scene:
         )
         for k, c, (x, y), r in reference
     ]
-    n_changed = 2 if difficulty < 0.5 else 1
     changed = list(reference)
-    for i in choose(rng, list(range(n)), n_changed):
+    if difficulty < 0.5:  # every object in a colour the reference does not use
+        unused = [o for o in draw.COLOURS if o not in colours]
+        changed = [(k, choose(rng, unused), p, r) for k, _, p, r in reference]
+    else:  # one object reshaped, in the same colour
+        i = int(rng.integers(n))
         k, c, p, r = changed[i]
-        if difficulty < 0.5:  # a new colour, which the eye catches at once
-            changed[i] = (k, choose(rng, [o for o in draw.COLOURS if o not in colours]), p, r)
-        else:  # a new shape in the same colour
-            changed[i] = (choose(rng, [s for s in draw.SHAPES if s != k]), c, p, r)
+        changed[i] = (choose(rng, [s for s in draw.SHAPES if s != k]), c, p, r)
     candidates = [moved, changed] if answer == 0 else [changed, moved]
     images = tuple(render(objects, size) for objects in [reference, *candidates])
     as_json = lambda objects: [[k, c, list(p), r] for k, c, p, r in objects]  # noqa: E731
