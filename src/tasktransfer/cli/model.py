@@ -39,8 +39,18 @@ def tiny_base(
 
 
 def finetune(
-    task: Annotated[str, typer.Option("--task", help="Task to finetune on (name or abbrev).")],
     out: Annotated[Path, typer.Option("--out", help="Folder for the adapter and its metadata.")],
+    task: Annotated[
+        str | None, typer.Option("--task", help="Task to finetune on (name or abbrev).")
+    ] = None,
+    mixture: Annotated[
+        Path | None,
+        typer.Option(
+            "--mixture",
+            help="Mixture file (task -> examples, as `tasktransfer select` writes) to "
+            "finetune on instead of --task; sampled by the run's seed.",
+        ),
+    ] = None,
     model: ModelOpt = "tiny",
     data: Annotated[
         str, typer.Option("--data", help="'synthetic', a local folder, or a hub dataset id.")
@@ -50,7 +60,9 @@ def finetune(
     ] = "seed_0",
     seed: Annotated[int | None, typer.Option(help="Seed (default: from --run, else 0).")] = None,
     split: Annotated[str, typer.Option(help="Split to train on.")] = "train",
-    limit: Annotated[int | None, typer.Option(help="At most this many examples.")] = None,
+    limit: Annotated[
+        int | None, typer.Option(help="At most this many examples (--task only).")
+    ] = None,
     method: Annotated[str | None, typer.Option(help="'lora' or 'full'.")] = None,
     rank: Annotated[int | None, typer.Option(help="LoRA rank.")] = None,
     alpha: Annotated[float | None, typer.Option(help="LoRA alpha.")] = None,
@@ -75,20 +87,26 @@ def finetune(
     ] = False,
     overwrite: Annotated[bool, typer.Option(help="Replace a non-empty OUT.")] = False,
 ) -> None:
-    """Finetune a model on one task (LoRA on the language model by default) and save the adapter.
+    """Finetune a model on one task or a mixture of tasks and save the adapter (LoRA by default).
 
+    Give exactly one of --task (its whole split, or --limit examples) and --mixture (a file
+    of task -> example counts; the examples are drawn deterministically by the seed).
     Defaults: the tiny model's calibrated settings for --model tiny, LoRA r16 on the language
     model at lr 1e-4 for one epoch otherwise; every option overrides them.
 
     Example: tasktransfer finetune --model tiny --task Counting --data synthetic
     --run seed_0 --out adapters/counting
+
+    Example: tasktransfer finetune --mixture mixture.yaml --run seed_1 --out adapters/mix
     """
-    from tasktransfer.data import load_examples
+    from tasktransfer.errors import InputError
     from tasktransfer.model import FinetuneConfig, ModelConfig
     from tasktransfer.model import finetune as run_finetune
-    from tasktransfer.tasks import get_task
 
-    task_name = get_task(task).name
+    if (task is None) == (mixture is None):
+        raise InputError("give exactly one of --task and --mixture")
+    if mixture is not None and limit is not None:
+        raise InputError("--limit applies to --task; the mixture file gives the counts")
     if seed is None:
         match = re.fullmatch(r"seed_(\d+)", run)
         seed = int(match.group(1)) if match else 0
@@ -99,8 +117,11 @@ def finetune(
         tune_vision_tower=tune_vision_tower, tune_projector=tune_projector,
     )  # fmt: skip
     overrides = {k: v for k, v in given.items() if v is not None}
+    # One budget replaces the other: a step count replaces the hub default of one epoch.
     if epochs is not None and steps is None:
         overrides["steps"] = None
+    if steps is not None and epochs is None:
+        overrides["epochs"] = None
     config = FinetuneConfig(**overrides) if model == "tiny" else FinetuneConfig.for_hub(**overrides)
     model_config = ModelConfig(
         name=model,
@@ -109,14 +130,39 @@ def finetune(
         image_max_pixels=image_max_pixels,
         trust_remote_code=trust_remote_code,
     )
-    examples = load_examples(data, [task_name], split, limit=limit, require_answers=True)
+    if task is not None:
+        examples, what = _task_examples(task, data, split, limit)
+    else:
+        examples, what = _mixture_examples(mixture, data, split, seed)
     path = run_finetune(
         model_config,
-        examples[task_name],
+        examples,
         out,
         config=config,
         seed=seed,
         overwrite=overwrite,
-        extra_meta={"run": run, "task": task_name, "data_source": data, "split": split},
+        extra_meta={"run": run, **what, "data_source": data, "split": split},
     )
     typer.echo(f"{config.method} finetune written to {path}")
+
+
+def _task_examples(task: str, data: str, split: str, limit: int | None):
+    """One task's training examples and the ``meta.json`` fields that name it."""
+    from tasktransfer.data import load_examples
+    from tasktransfer.tasks import get_task
+
+    name = get_task(task).name
+    examples = load_examples(data, [name], split, limit=limit, require_answers=True)
+    return examples[name], {"task": name}
+
+
+def _mixture_examples(path: Path, data: str, split: str, seed: int):
+    """A mixture file's sampled examples and the ``meta.json`` fields that record it."""
+    from tasktransfer.data.mixture import read_mixture, sample_mixture
+
+    mixture = read_mixture(path)
+    examples = sample_mixture(data, mixture.mixture, split, seed=seed)
+    what = {"mixture": mixture.mixture, "mixture_file": str(path)}
+    if mixture.provenance is not None:
+        what["provenance"] = mixture.provenance.model_dump(mode="json")
+    return examples, what
