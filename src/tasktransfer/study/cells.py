@@ -2,9 +2,11 @@
 
 Per (model, run) there is one zero-shot cell that evaluates the base model on every target;
 per (model, run, source) one finetune cell that finetunes on the source and evaluates the
-adapter on every target. A cell's key hashes everything its result depends on (model
-settings, seed, source, data fingerprints, finetune and evaluation settings, package
-version), so a resumed study redoes exactly the cells whose inputs changed.
+adapter on every target. The sources are the study's tasks, then its mixtures (labelled
+task -> count mixtures, sampled from the training data by the run's seed). A cell's key
+hashes everything its result depends on (model settings, seed, source, mixture counts, data
+fingerprints, finetune and evaluation settings, package version), so a resumed study
+redoes exactly the cells whose inputs changed.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import shutil
 import socket
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +32,18 @@ from tasktransfer.study.config import StudyConfig, run_label
 
 @dataclass(frozen=True)
 class Cell:
-    """One unit of work: a zero-shot evaluation (``source=None``) or a finetune + evaluation."""
+    """One unit of work: a zero-shot evaluation (``source=None``) or a finetune + evaluation.
+
+    A finetune cell's ``source`` is a task name, or a mixture label with its counts in
+    ``mixture`` (task -> examples).
+    """
 
     model: ModelConfig
     seed: int
     source: str | None
     key: str
     model_slug: str  # the model's folder name, unique within the study
+    mixture: dict[str, int] | None = field(default=None, compare=False)  # compared via key
 
     @property
     def run(self) -> str:
@@ -44,7 +51,7 @@ class Cell:
 
     @property
     def source_label(self) -> str:
-        """The ``source`` column of this cell's rows: the task name or ``zero-shot``."""
+        """The ``source`` column of this cell's rows: the task, mixture label or ``zero-shot``."""
         return self.source or ZERO_SHOT
 
     @property
@@ -68,9 +75,13 @@ def content_key(parts: dict[str, Any]) -> str:
 
 
 def plan_cells(
-    config: StudyConfig, *, eval_fingerprint: str, train_fingerprints: dict[str, str]
+    config: StudyConfig,
+    *,
+    eval_fingerprint: str,
+    train_fingerprints: dict[str, str],
+    mixture_fingerprints: dict[tuple[str, int], str] | None = None,
 ) -> list[Cell]:
-    """Every cell of the study, zero-shot cells first, in a stable order.
+    """Every cell of the study in a stable order: per (model, run), zero-shot, tasks, mixtures.
 
     Parameters
     ----------
@@ -79,6 +90,9 @@ def plan_cells(
         Fingerprint of the evaluation examples of all targets.
     train_fingerprints : dict of str to str
         Fingerprint of each source task's training examples.
+    mixture_fingerprints : dict of (str, int) to str or None, default=None
+        Fingerprint of each (mixture label, seed)'s sampled training examples; needed when
+        ``config.mixtures`` is not empty.
     """
     shared = {
         "version": tasktransfer.__version__,
@@ -95,16 +109,22 @@ def plan_cells(
         for seed in config.seeds:
             base = {**shared, "model": model.model_dump(mode="json"), "seed": seed}
             cells.append(Cell(model, seed, None, content_key(base), slug))
+            finetune = {**base, "finetune": config.finetune.model_dump(mode="json")}
             for source in config.tasks:
                 key = content_key(
-                    {
-                        **base,
-                        "source": source,
-                        "train_data": train_fingerprints[source],
-                        "finetune": config.finetune.model_dump(mode="json"),
-                    }
+                    {**finetune, "source": source, "train_data": train_fingerprints[source]}
                 )
                 cells.append(Cell(model, seed, source, key, slug))
+            for label, mixture in config.mixtures.items():
+                key = content_key(
+                    {
+                        **finetune,
+                        "source": label,
+                        "mixture": mixture.mixture,
+                        "train_data": (mixture_fingerprints or {})[(label, seed)],
+                    }
+                )
+                cells.append(Cell(model, seed, label, key, slug, mixture=mixture.mixture))
     return cells
 
 
@@ -147,6 +167,7 @@ def _finetune_and_evaluate(cell: Cell, config: StudyConfig, folder: Path):
     import torch
 
     from tasktransfer.data import load_examples
+    from tasktransfer.data.mixture import sample_mixture
     from tasktransfer.model import evaluate, finetune
 
     # The same thread count under every executor keeps CPU results identical.
@@ -155,14 +176,20 @@ def _finetune_and_evaluate(cell: Cell, config: StudyConfig, folder: Path):
     adapter = None
     if cell.source is not None:
         started = time.perf_counter()
-        train = load_examples(
-            config.train_data.source,
-            [cell.source],
-            config.train_data.split,
-            limit=config.train_data.limit,
-        )[cell.source]
+        data = config.train_data
+        if cell.mixture is not None:
+            train = sample_mixture(data.source, cell.mixture, data.split, seed=cell.seed)
+            meta = {"mixture": cell.mixture}
+        else:
+            train = load_examples(data.source, [cell.source], data.split, limit=data.limit)
+            train, meta = train[cell.source], {}
         adapter = finetune(
-            cell.model, train, folder / "adapter", config=config.finetune, seed=cell.seed
+            cell.model,
+            train,
+            folder / "adapter",
+            config=config.finetune,
+            seed=cell.seed,
+            extra_meta={"source": cell.source, **meta},
         )
         timing["finetune_s"] = time.perf_counter() - started
     started = time.perf_counter()

@@ -8,6 +8,7 @@ and output folder. :func:`load_study_config` resolves a shipped config by name (
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -23,6 +24,8 @@ from pydantic import (
     model_validator,
 )
 
+from tasktransfer.analysis import ZERO_SHOT  # the results-table contract's baseline label
+from tasktransfer.data.mixture import MixtureFile, read_mixture
 from tasktransfer.errors import InputError
 from tasktransfer.model import EvalConfig, FinetuneConfig, ModelConfig
 from tasktransfer.tasks import REGISTRY, UnknownTaskError
@@ -74,6 +77,13 @@ class StudyConfig(_Strict):
     evaluation: EvalConfig = EvalConfig()
     executor: ExecutorConfig = ExecutorConfig()
     output: Path = Field(Path("studies/study"), description="The study folder.")
+    mixtures: dict[str, MixtureFile] = Field(
+        default_factory=dict,
+        description="Extra finetune sources: label -> task -> examples (inline), or label -> "
+        "a mixture file's path (relative to the working directory). Each is sampled from "
+        "train_data by the run's seed (train_data.limit does not apply) and its rows carry "
+        "the label as their source.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -101,6 +111,39 @@ class StudyConfig(_Strict):
             raise ValueError(f"tasks are listed twice: {sorted(names)}")
         return names
 
+    @field_validator("mixtures", mode="before")
+    @classmethod
+    def _read_mixtures(cls, mixtures: Any) -> Any:
+        # A path is read here, so the resolved config.yaml records the counts themselves.
+        if not isinstance(mixtures, dict):
+            return mixtures
+        out = {}
+        for label, value in mixtures.items():
+            if isinstance(value, (str, Path)):
+                if not Path(value).is_file():
+                    raise ValueError(f"mixture {label!r}: no mixture file {str(value)!r}")
+                value = read_mixture(value)
+            elif isinstance(value, dict) and "mixture" not in value:
+                value = {"mixture": value}  # inline counts
+            out[label] = value
+        return out
+
+    @field_validator("mixtures")
+    @classmethod
+    def _mixture_labels(cls, mixtures: dict[str, MixtureFile]) -> dict[str, MixtureFile]:
+        for label in mixtures:
+            # A label names a cell folder: no leading dot, so never "." or ".." or hidden.
+            if not re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*", label):
+                raise ValueError(
+                    f"mixture label {label!r}: use letters, digits, _ . - (not first: .)"
+                )
+            if label == ZERO_SHOT or _is_task(label):
+                raise ValueError(
+                    f"mixture label {label!r} is taken by a task or the zero-shot baseline; "
+                    "results rows would not tell them apart"
+                )
+        return mixtures
+
     @field_validator("seeds")
     @classmethod
     def _distinct_seeds(cls, seeds: list[int]) -> list[int]:
@@ -112,6 +155,14 @@ class StudyConfig(_Strict):
     def runs(self) -> list[str]:
         """Run labels, one per seed."""
         return [run_label(seed) for seed in self.seeds]
+
+
+def _is_task(name: str) -> bool:
+    try:
+        REGISTRY.resolve(name)
+    except UnknownTaskError:
+        return False
+    return True
 
 
 def run_label(seed: int) -> str:

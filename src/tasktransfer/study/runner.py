@@ -11,7 +11,8 @@ import logging
 import platform
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,9 +22,9 @@ import tasktransfer
 from tasktransfer.errors import InputError, TaskTransferError
 from tasktransfer.files import write_atomic, write_json_atomic
 from tasktransfer.study.cells import Cell, plan_cells
-from tasktransfer.study.config import StudyConfig
+from tasktransfer.study.config import DataConfig, StudyConfig
 from tasktransfer.study.executors import EXECUTORS
-from tasktransfer.study.store import DONE, cell_state, write_study_tables
+from tasktransfer.study.store import DONE, cell_state, write_study_tables, write_task_results
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ def plan_study(config: StudyConfig) -> list[Cell]:
     Fails early, before any cell runs, when the hub or a training folder is unreachable.
     """
     from tasktransfer.data import fingerprint, load_examples
+    from tasktransfer.data.mixture import sample_mixture
 
     for role, data in (("eval_data", config.eval_data), ("train_data", config.train_data)):
         if data.source is None:
@@ -58,25 +60,44 @@ def plan_study(config: StudyConfig) -> list[Cell]:
                 "JSONL file per task and split, in the BLINK schema)."
             )
 
-    def load(data, role):
-        try:
-            return load_examples(data.source, config.tasks, data.split, limit=data.limit)
-        except TaskTransferError:
-            raise
-        except Exception as err:  # hub unreachable, dataset missing, ...
-            raise InputError(
-                f"Cannot load {role} from {data.source!r} (split {data.split!r}): {err}. "
-                "For a hub dataset, log in and check the network (HF_HUB_OFFLINE must be "
-                "unset); for a folder, check the path."
-            ) from err
+    def load(data):
+        return load_examples(data.source, config.tasks, data.split, limit=data.limit)
 
-    evaluation = load(config.eval_data, "eval_data")
+    with _loading(config.eval_data, "eval_data"):
+        evaluation = load(config.eval_data)
     eval_fingerprint = fingerprint([ex for task in config.tasks for ex in evaluation[task]])
-    train = load(config.train_data, "train_data")
+    with _loading(config.train_data, "train_data"):
+        train = load(config.train_data)
     train_fingerprints = {task: fingerprint(train[task]) for task in config.tasks}
+    # A mixture's examples depend on the run's seed: one fingerprint per (mixture, seed).
+    mixture_fingerprints = {}
+    source, split = config.train_data.source, config.train_data.split
+    for label, mixture in config.mixtures.items():
+        for seed in config.seeds:
+            with _loading(config.train_data, f"mixture {label!r}"):
+                examples = sample_mixture(source, mixture.mixture, split, seed=seed)
+            mixture_fingerprints[(label, seed)] = fingerprint(examples)
     return plan_cells(
-        config, eval_fingerprint=eval_fingerprint, train_fingerprints=train_fingerprints
+        config,
+        eval_fingerprint=eval_fingerprint,
+        train_fingerprints=train_fingerprints,
+        mixture_fingerprints=mixture_fingerprints,
     )
+
+
+@contextmanager
+def _loading(data: DataConfig, role: str) -> Iterator[None]:
+    """Turn a failure to read ``data`` (hub unreachable, dataset missing) into an InputError."""
+    try:
+        yield
+    except TaskTransferError:
+        raise
+    except Exception as err:
+        raise InputError(
+            f"Cannot load {role} from {data.source!r} (split {data.split!r}): {err}. "
+            "For a hub dataset, log in and check the network (HF_HUB_OFFLINE must be "
+            "unset); for a folder, check the path."
+        ) from err
 
 
 def environment() -> dict:
@@ -205,7 +226,9 @@ def run_study(
     if analyse:
         from tasktransfer.report import analyze_to_folder
 
-        outcome.report = analyze_to_folder(
-            [study_dir / "results.csv"], study_dir / "analysis", study_dir=study_dir
-        )
+        table = study_dir / "results.csv"
+        if config.mixtures:
+            # The transfer matrix is task by task: mixture rows stay in results.csv only.
+            table = write_task_results(study_dir, exclude=config.mixtures)
+        outcome.report = analyze_to_folder([table], study_dir / "analysis", study_dir=study_dir)
     return outcome

@@ -12,6 +12,7 @@ Layout of a study folder::
         rows.csv             this cell's rows of the results table
         done.json            written LAST, atomically: the cell's key and rows
     results.csv              every done cell's rows (DESIGN.md format)
+    task_results.csv         results.csv without the mixture sources (studies with mixtures)
     predictions.jsonl        every done cell's predictions
     analysis/                analyze outputs and report.html
 
@@ -24,7 +25,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -97,3 +98,20 @@ def write_study_tables(study_dir: Path, cell_folders: Sequence[Path]) -> int:
     write_atomic(study_dir / "results.csv", results_csv_text(rows))
     write_atomic(study_dir / "predictions.jsonl", "".join(p + "\n" for p in predictions))
     return len(rows)
+
+
+def write_task_results(study_dir: Path, *, exclude: Collection[str]) -> Path:
+    """Write ``task_results.csv``: the rows of ``results.csv`` whose source is not excluded.
+
+    The analysis reads a task-by-task transfer table, so a study with mixtures analyses
+    its rows without the mixture labels (``exclude``); ``results.csv`` keeps every row.
+    """
+    with (study_dir / "results.csv").open(newline="") as f:
+        reader = csv.DictReader(f)
+        columns = reader.fieldnames or RESULTS_COLUMNS
+        rows = [row for row in reader if row["source"] not in exclude]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return write_atomic(study_dir / "task_results.csv", buffer.getvalue())
