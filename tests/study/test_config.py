@@ -108,4 +108,4 @@ def test_hub_model_studies_default_to_lora_on_the_language_model(tmp_path):
     assert partial.finetune.method == "lora" and not partial.finetune.tune_vision_tower
 
     tiny = load_study_config("quickstart")  # all-tiny studies keep the tiny model's defaults
-    assert tiny.finetune == FinetuneConfig(steps=300, batch_size=16)
+    assert tiny.finetune == FinetuneConfig(steps=400, batch_size=16)
