@@ -38,6 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -45,6 +46,8 @@ from tasktransfer.analysis.metrics import mean_std
 from tasktransfer.errors import InputError
 
 RULES = ("threshold", "topk", "optimal")
+# A study folder's task-by-task table (results.csv without mixture rows), else its results.
+STUDY_TABLES = ("task_results.csv", "results.csv")
 
 
 @dataclass(frozen=True)
@@ -443,6 +446,50 @@ def select_sources(
         cap=cap,
         notes=tuple(notes),
     )
+
+
+def load_pgf(source, *, model=None, reference_dir=None):
+    """Read the per-run PGF of one model from a study folder, a table or a published alias.
+
+    Parameters
+    ----------
+    source : str or Path
+        A study folder (its ``task_results.csv`` when it has mixtures, else its
+        ``results.csv``), a results table, a published PGF table, or ``sachdeva2026:SIZE``.
+    model : str or None, default=None
+        The model to use when the table holds several.
+    reference_dir : str or Path or None, default=None
+        See :func:`tasktransfer.analysis.read_inputs`.
+
+    Returns
+    -------
+    ModelRuns
+        Warnings raised while reading (incomplete tables, undefined PGF) propagate.
+
+    Raises
+    ------
+    InputError
+        When ``source`` is a folder without a results table, or the model is missing or
+        ambiguous.
+    """
+    from tasktransfer.analysis.tables import read_inputs
+
+    path = Path(source)
+    if path.is_dir():
+        found = [path / name for name in STUDY_TABLES if (path / name).is_file()]
+        if not found:
+            raise InputError(f"{source} is a folder without {STUDY_TABLES[-1]}; is it a study?")
+        path = found[0]
+    tables = read_inputs([str(path)], reference_dir=reference_dir)
+    names = [t.model for t in tables]
+    chosen = [t for t in tables if model in (None, t.model)]
+    if not chosen:
+        raise InputError(f"{source}: no model {model!r}; it holds {', '.join(names)}")
+    if len(chosen) > 1:
+        raise InputError(
+            f"{source} holds {len(names)} models ({', '.join(names)}); choose one with --model"
+        )
+    return chosen[0]
 
 
 def _target_columns(tasks, targets):

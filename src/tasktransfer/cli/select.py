@@ -12,9 +12,6 @@ from typing import Annotated
 import typer
 
 from tasktransfer.cli.analyze import ReferenceDirOpt, _pairs, _show
-from tasktransfer.errors import InputError
-
-RESULTS_FILE = "results.csv"
 
 
 def select(
@@ -85,21 +82,14 @@ def select(
     Example: tasktransfer select --target Relative_Depth --from sachdeva2026:7B --budget 1000
     --rule optimal --out mix.yaml
     """
-    from tasktransfer.analysis import read_inputs
-    from tasktransfer.analysis.selection import select_sources
-    from tasktransfer.data.mixture import write_mixture
+    from tasktransfer.analysis.selection import load_pgf, select_sources
+    from tasktransfer.data.mixture import mixture_from_selection, write_mixture
     from tasktransfer.tasks import REGISTRY
 
-    path = Path(source)
-    if path.is_dir():
-        path = path / RESULTS_FILE
-        if not path.is_file():
-            raise InputError(f"{source} is a folder without {RESULTS_FILE}; is it a study?")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        tables = read_inputs([str(path)], reference_dir=reference_dir)
+        runs = load_pgf(source, model=model, reference_dir=reference_dir)
     _show(caught)
-    runs = _one_model(tables, model, source)
     targets = [REGISTRY.resolve(t).name for t in target]
     counts = {REGISTRY.resolve(t).name: n for t, n in _pairs(available, "--available", int).items()}
     selection = select_sources(
@@ -118,21 +108,17 @@ def select(
     if not selection.mixture:
         typer.secho("Nothing recommended; no mixture written.", fg=typer.colors.RED, err=True)
         raise typer.Exit(1)
-    options = {"threshold": threshold, "k": k, "include_target": include_target}
-    write_mixture(_mixture_file(selection, runs, source, options, counts), out)
+    mixture = mixture_from_selection(
+        selection,
+        pgf_source=source,
+        model=runs.model,
+        threshold=threshold,
+        k=k,
+        include_target=include_target,
+        available=counts,
+    )
+    write_mixture(mixture, out)
     typer.echo(f"Wrote {out}")
-
-
-def _one_model(tables, model, source):
-    found = [t.model for t in tables]
-    chosen = [t for t in tables if model in (None, t.model)]
-    if not chosen:
-        raise InputError(f"{source}: no model {model!r}; it holds {', '.join(found)}")
-    if len(chosen) > 1:
-        raise InputError(
-            f"{source} holds {len(found)} models ({', '.join(found)}); choose one with --model"
-        )
-    return chosen[0]
 
 
 def _print(selection, runs) -> None:
@@ -164,35 +150,3 @@ def _print(selection, runs) -> None:
     )
     for note in selection.notes:
         typer.secho(f"Warning: {note}", fg=typer.colors.YELLOW, err=True)
-
-
-def _mixture_file(selection, runs, source, options, available):
-    from tasktransfer import __version__
-    from tasktransfer.data.mixture import MixtureFile, Provenance
-
-    pgf: dict[str, dict] = {}
-    for e in selection.evidence:
-        pgf.setdefault(e.source, {})[e.target] = {
-            "mean": e.mean,
-            "std": e.std,
-            "min": e.min,
-            "max": e.max,
-            "n_runs": e.n_runs,
-        }
-    provenance = Provenance(
-        rule=selection.rule,
-        targets=list(selection.targets),
-        budget=selection.budget,
-        pgf_source=source,
-        model=runs.model,
-        threshold=options["threshold"] if selection.rule == "threshold" else None,
-        k=options["k"] if selection.rule == "topk" else None,
-        cap=selection.cap,
-        include_target=options["include_target"],
-        available=available,
-        predicted_gain=selection.predicted_gain,
-        pgf=pgf,
-        notes=list(selection.notes),
-        tasktransfer_version=__version__,
-    )
-    return MixtureFile(mixture=selection.mixture, provenance=provenance)

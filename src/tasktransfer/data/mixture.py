@@ -103,6 +103,60 @@ class MixtureFile(_Strict):
         return {_known(task): n for task, n in mixture.items()}
 
 
+def mixture_from_selection(
+    selection,
+    *,
+    pgf_source: str,
+    model: str,
+    threshold: float,
+    k: int,
+    include_target: bool,
+    available: Mapping[str, int],
+) -> MixtureFile:
+    """The mixture file of a :class:`tasktransfer.analysis.selection.Selection`, with provenance.
+
+    Parameters
+    ----------
+    selection : Selection
+        A non-empty recommendation.
+    pgf_source : str
+        Where its PGF came from (study folder, table or alias).
+    model : str
+        The model whose PGF was used.
+    threshold, k, include_target, available
+        The options the selection was made with; ``threshold`` and ``k`` are recorded only
+        for the rule that uses them.
+    """
+    from tasktransfer import __version__
+
+    pgf: dict[str, dict] = {}
+    for e in selection.evidence:
+        pgf.setdefault(e.source, {})[e.target] = {
+            "mean": e.mean,
+            "std": e.std,
+            "min": e.min,
+            "max": e.max,
+            "n_runs": e.n_runs,
+        }
+    provenance = Provenance(
+        rule=selection.rule,
+        targets=list(selection.targets),
+        budget=selection.budget,
+        pgf_source=pgf_source,
+        model=model,
+        threshold=threshold if selection.rule == "threshold" else None,
+        k=k if selection.rule == "topk" else None,
+        cap=selection.cap,
+        include_target=include_target,
+        available=dict(available),
+        predicted_gain=selection.predicted_gain,
+        pgf=pgf,
+        notes=list(selection.notes),
+        tasktransfer_version=__version__,
+    )
+    return MixtureFile(mixture=selection.mixture, provenance=provenance)
+
+
 def read_mixture(path: str | Path) -> MixtureFile:
     """Read and validate a mixture file.
 
