@@ -12,7 +12,6 @@ import tasktransfer.model
 from tasktransfer.cli import app
 from tasktransfer.data import fingerprint
 from tasktransfer.data.mixture import MixtureFile, Provenance, sample_mixture, write_mixture
-from tasktransfer.model.tiny import build_tiny_llava
 
 COUNTS = {"Counting": 3, "Jigsaw": 2}
 
@@ -23,16 +22,6 @@ def mixture_file(tmp_path):
         rule="topk", targets=["Relative_Depth"], budget=5, pgf_source="hand", model="tiny", k=2
     )
     return write_mixture(MixtureFile(mixture=COUNTS, provenance=provenance), tmp_path / "mix.yaml")
-
-
-@pytest.fixture(scope="module")
-def random_model(tmp_path_factory):
-    """A random-weight tiny LLaVA saved as a folder (fast; no base training)."""
-    model, processor = build_tiny_llava(seed=0)
-    folder = tmp_path_factory.mktemp("random-llava")
-    model.save_pretrained(folder)
-    processor.save_pretrained(folder)
-    return str(folder)
 
 
 def test_mixture_examples_have_the_file_counts_and_follow_the_run_seed(

@@ -128,18 +128,6 @@ def test_task_results_leave_out_the_mixture_rows(tmp_path):
 # -- end to end --------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def random_model(tmp_path_factory):
-    """A random-weight tiny LLaVA saved as a folder: no base training, seconds per cell."""
-    from tasktransfer.model.tiny import build_tiny_llava
-
-    model, processor = build_tiny_llava(seed=0)
-    folder = tmp_path_factory.mktemp("random-llava")
-    model.save_pretrained(folder)
-    processor.save_pretrained(folder)
-    return str(folder)
-
-
 def read_results(path: Path) -> list[dict]:
     with path.open(newline="") as f:
         return list(csv.DictReader(f))

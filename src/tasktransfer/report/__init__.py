@@ -14,6 +14,7 @@ from pathlib import Path
 from tasktransfer.errors import InputError
 from tasktransfer.files import slugs, write_atomic
 from tasktransfer.report.files import (
+    SELECTION_JSON,
     read_pgf_csv,
     write_json,
     write_pgf_csv,
@@ -157,7 +158,8 @@ def render_folder(
     study_dir : str or Path or None, default=None
         The study folder the analysis came from: its configuration, environment and
         answer-letter counts are (re)written to ``study.json`` and shown in the page. Without
-        it, an existing ``study.json`` in ``out_dir`` is shown.
+        it, an existing ``study.json`` in ``out_dir`` is shown. A ``selection.json`` in
+        ``out_dir`` (a study with a selection section) adds the selection experiment.
 
     Returns
     -------
@@ -191,5 +193,7 @@ def render_folder(
         runs_pgf[label] = read_pgf_csv(files["pgf"])
     summary = render_summary(analysis)
     write_atomic(out_dir / "summary.md", summary)
-    page = render_html(analysis, summary, runs_pgf=runs_pgf, study=study)
+    selection_file = out_dir / SELECTION_JSON
+    selection = json.loads(selection_file.read_text()) if selection_file.is_file() else None
+    page = render_html(analysis, summary, runs_pgf=runs_pgf, study=study, selection=selection)
     return write_atomic(out_dir / "report.html", page)

@@ -507,3 +507,49 @@ def _answers_hover(source: str, target: str, found: list[dict], totals: dict) ->
         flag = " <b>COLLAPSED</b>" if row["collapsed"] else ""
         lines.append(f"{text(row['run'])}: {counts or 'no answers'}{unparsed}{flag}")
     return "<br>".join(lines)
+
+
+ARM_COLOURS = {"zero-shot": "#999999", "direct": "#7b3294", "guided": POSITIVE, "random": "#ef8a62"}
+
+
+def selection_figure(entries: list[dict]) -> dict:
+    """Accuracy of each arm on its target (``selection.json``): mean bars, std as error bars.
+
+    One group of bars per (model, target), one colour per arm, in the order of the entries.
+    """
+    groups = [
+        text(e["target"]) if len({x["model"] for x in entries}) == 1 else
+        f"{text(e['target'])} ({text(e['model'])})"
+        for e in entries
+    ]  # fmt: skip
+    figure = go.Figure()
+    arms = [a["arm"] for a in entries[0]["arms"]] if entries else []
+    for k, arm in enumerate(arms):
+        found = [e["arms"][k] for e in entries]
+        figure.add_trace(
+            go.Bar(
+                x=groups,
+                y=[a["acc_mean"] for a in found],
+                error_y={"type": "data", "array": [a["acc_std"] for a in found], "visible": True},
+                name=text(arm),
+                marker_color=ARM_COLOURS.get(arm, "#444444"),
+                customdata=[
+                    [fmt(a["pgf_mean"]), fmt(a["pgf_std"]), a["n"], text(" ".join(a["labels"]))]
+                    for a in found
+                ],
+                hovertemplate=f"{text(arm)}: accuracy %{{y:.3f}}<br>PGF %{{customdata[0]}} "
+                "± %{customdata[1]}<br>%{customdata[2]} value(s): %{customdata[3]}"
+                "<extra></extra>",
+            )
+        )
+    figure.update_layout(
+        _layout(
+            title={"text": "Selection: accuracy on each target, by training data", "x": 0.02},
+            barmode="group",
+            height=420,
+            margin={"l": 60, "r": 20, "t": 60, "b": 50},
+            yaxis={"title": "accuracy (mean ± std)", "range": [0, 1], "gridcolor": "#eee"},
+            legend={"orientation": "h", "y": -0.15},
+        )
+    )
+    return figure.to_plotly_json()

@@ -14,6 +14,8 @@ from tasktransfer.analysis import PERSONAS, TRANSFERABILITY_METRICS, ModelRuns
 from tasktransfer.files import write_atomic
 
 PGF_HEADER = ("seed", "ft_task", "task", "perfection_gap_factor")
+# The selection experiment's table, beside analysis.json (see tasktransfer.study.selection).
+SELECTION_CSV, SELECTION_JSON = "selection.csv", "selection.json"
 
 
 def jsonable(value):

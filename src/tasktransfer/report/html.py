@@ -71,6 +71,7 @@ def render_html(
     summary: str,
     runs_pgf: dict[str, dict] | None = None,
     study: dict | None = None,
+    selection: dict | None = None,
 ) -> str:
     """The HTML text of ``report.html``.
 
@@ -85,6 +86,9 @@ def render_html(
     study : dict or None
         ``study.json`` (see :func:`tasktransfer.report.study.collect_study`): adds the
         answer letters, the configuration and the environment.
+    selection : dict or None
+        ``selection.json`` of a study with a selection section (see
+        :func:`tasktransfer.study.selection.write_selection`): adds its table and plot.
     """
     import jinja2
     from plotly.offline import get_plotlyjs
@@ -107,6 +111,10 @@ def render_html(
     if scale:
         page_figures["scale"] = figures.scale_figure(scale)
     study_view = _study_view(study, analysis, page_figures) if study else None
+    selection_view = None
+    if selection and selection.get("targets"):
+        page_figures["selection"] = figures.selection_figure(selection["targets"])
+        selection_view = selection["targets"]
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined
     )
@@ -118,6 +126,7 @@ def render_html(
         pooled=_pooled_view(analysis.get("pooled")),
         scale=scale,
         study=study_view,
+        selection=selection_view,
         figures_json=script_json(page_figures),
         graphs_json=script_json(graphs),
         plotly_js=get_plotlyjs(),

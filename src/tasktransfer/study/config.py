@@ -58,6 +58,46 @@ class ExecutorConfig(_Strict):
     max_retries: int = Field(1, ge=0, description="Ray retries of a failed cell.")
 
 
+class SelectionConfig(_Strict):
+    """The selection experiment: per target, direct, PGF-guided and random mixtures.
+
+    Each target gets mixtures ``direct-<abbrev>`` (``budget`` examples of the target),
+    ``guided-<abbrev>`` (the rule's recommendation from the ``pgf_from`` matrix, among the
+    study's tasks) and ``random-<abbrev>-<i>`` (as many random sources as the guided one,
+    with its counts), added to the study's mixtures when it runs (see
+    :mod:`tasktransfer.study.selection`).
+    """
+
+    targets: list[str] = Field(min_length=1, description="Tasks to choose training data for.")
+    budget: int = Field(ge=1, description="Examples per mixture.")
+    pgf_from: str = Field(
+        description="The PGF matrix to select from: a study folder, results table, published "
+        "table or alias (as `tasktransfer select --from`). Measure it on an evaluation split "
+        "DISJOINT from this study's eval_data, or the guided choice has seen the test. "
+        "Read when the study runs, so a config may name a study that is still to be run."
+    )
+    rule: Literal["threshold", "topk", "optimal"] = "threshold"
+    threshold: float = Field(0.0, ge=0, description="threshold rule: smallest mean PGF.")
+    k: int = Field(3, ge=1, description="topk rule: number of sources.")
+    cap: int | None = Field(
+        None, ge=1, description="Examples per source the PGF was measured with (default budget)."
+    )
+    model: str | None = Field(None, description="pgf_from's model when it holds several.")
+    random_mixtures: int = Field(3, ge=1, description="Random mixtures per target.")
+    include_target: bool = Field(False, description="Let the guided mixture use the target.")
+
+    @field_validator("targets")
+    @classmethod
+    def _known_targets(cls, targets: list[str]) -> list[str]:
+        try:
+            names = [REGISTRY.resolve(t).name for t in targets]
+        except UnknownTaskError as err:
+            raise ValueError(str(err)) from None
+        if len(set(names)) != len(names):
+            raise ValueError(f"targets are listed twice: {sorted(names)}")
+        return names
+
+
 class StudyConfig(_Strict):
     """One transfer study. Every field has a YAML key of the same name.
 
@@ -83,6 +123,9 @@ class StudyConfig(_Strict):
         "a mixture file's path (relative to the working directory). Each is sampled from "
         "train_data by the run's seed (train_data.limit does not apply) and its rows carry "
         "the label as their source.",
+    )
+    selection: SelectionConfig | None = Field(
+        None, description="The selection experiment; its mixtures join `mixtures` at run time."
     )
 
     @model_validator(mode="before")
@@ -143,6 +186,17 @@ class StudyConfig(_Strict):
                     "results rows would not tell them apart"
                 )
         return mixtures
+
+    @model_validator(mode="after")
+    def _selection_targets_are_tasks(self) -> StudyConfig:
+        if self.selection is not None:
+            missing = [t for t in self.selection.targets if t not in self.tasks]
+            if missing:
+                raise ValueError(
+                    f"selection.targets {missing} are not among the study's tasks {self.tasks}: "
+                    "the experiment evaluates each target"
+                )
+        return self
 
     @field_validator("seeds")
     @classmethod

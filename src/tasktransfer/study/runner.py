@@ -180,6 +180,14 @@ def run_study(
     write_atomic(
         study_dir / "config.yaml", yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False)
     )
+    selection = None
+    if config.selection is not None:
+        from tasktransfer.study.selection import plan_json, plan_selection, with_selection
+
+        # config.yaml keeps the section; the mixtures it expands into are planned each run.
+        selection = plan_selection(config)
+        write_json_atomic(study_dir / "selection_plan.json", plan_json(selection))
+        config = with_selection(config, selection)
     cells = plan_study(config)
     write_json_atomic(
         study_dir / "plan.json",
@@ -230,5 +238,10 @@ def run_study(
         if config.mixtures:
             # The transfer matrix is task by task: mixture rows stay in results.csv only.
             table = write_task_results(study_dir, exclude=config.mixtures)
+        if selection is not None:
+            from tasktransfer.study.selection import write_selection
+
+            # Written before the report, which shows it (see tasktransfer.report).
+            write_selection(study_dir / "results.csv", selection, study_dir / "analysis")
         outcome.report = analyze_to_folder([table], study_dir / "analysis", study_dir=study_dir)
     return outcome

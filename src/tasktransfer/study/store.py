@@ -14,7 +14,8 @@ Layout of a study folder::
     results.csv              every done cell's rows (DESIGN.md format)
     task_results.csv         results.csv without the mixture sources (studies with mixtures)
     predictions.jsonl        every done cell's predictions
-    analysis/                analyze outputs and report.html
+    selection_plan.json      the selection section's mixtures and arms (studies with one)
+    analysis/                analyze outputs and report.html (and selection.csv/.json)
 
 A cell counts as done only when ``done.json`` exists and holds the cell's current key, so a
 killed cell (no marker) or a cell whose inputs changed (another key) is redone.
