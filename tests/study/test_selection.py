@@ -84,8 +84,10 @@ def test_expansion_labels_and_counts(table):
         assert sorted(mix.values()) == [2, 6]  # the guided counts, on other sources
         assert set(mix) <= {"Counting", "Art_Style", "Jigsaw"}  # never the target
     # The mixtures join the study's own and run as any other.
-    expanded = with_selection(config(table, random_mixtures=1), plan_selection(config(table)))
-    assert set(expanded.mixtures) == set(plan.mixtures)
+    expanded = with_selection(config(table), plan)
+    assert {k: m.mixture for k, m in expanded.mixtures.items()} == {
+        k: m.mixture for k, m in plan.mixtures.items()
+    }
 
 
 def test_random_mixtures_are_deterministic_and_follow_the_study_name(table):
@@ -175,10 +177,8 @@ def test_a_pgf_table_without_the_target_is_an_error(tmp_path):
 
 
 def test_a_label_clash_with_the_study_mixtures_is_an_error(table):
-    study = config(table).model_copy(update={"mixtures": config(table).mixtures})
-    clash = StudyConfig.model_validate(
-        {**study.model_dump(mode="json"), "mixtures": {"direct-RD": {"Counting": 1}}}
-    )
+    data = config(table).model_dump(mode="json")
+    clash = StudyConfig.model_validate({**data, "mixtures": {"direct-RD": {"Counting": 1}}})
     with pytest.raises(InputError, match="direct-RD"):
         plan_selection(clash)
 
@@ -313,3 +313,9 @@ def test_a_tiny_selection_study_writes_its_table_and_report(random_model, tmp_pa
     assert saved["targets"][0]["verdict"].split(";")[0] in page
     plan = json.loads((tmp_path / "study" / "selection_plan.json").read_text())
     assert plan["mixtures"]["guided-RD"]["mixture"] == {"Counting": 4}
+
+    # Without the section the done cells are reused and its table leaves the report.
+    without = run_study(study.model_copy(update={"selection": None}), progress=False)
+    assert without.ran == [] and len(without.skipped) == 3
+    assert not (analysis / "selection.csv").exists() and not (analysis / "selection.json").exists()
+    assert "Selection experiment" not in without.report.read_text()

@@ -233,6 +233,7 @@ def run_study(
         )
     if analyse:
         from tasktransfer.report import analyze_to_folder
+        from tasktransfer.report.files import SELECTION_CSV, SELECTION_JSON
 
         table = study_dir / "results.csv"
         if config.mixtures:
@@ -243,5 +244,8 @@ def run_study(
 
             # Written before the report, which shows it (see tasktransfer.report).
             write_selection(study_dir / "results.csv", selection, study_dir / "analysis")
+        else:  # a section since removed must not leave its table in the report
+            for name in (SELECTION_CSV, SELECTION_JSON):
+                (study_dir / "analysis" / name).unlink(missing_ok=True)
         outcome.report = analyze_to_folder([table], study_dir / "analysis", study_dir=study_dir)
     return outcome
