@@ -117,11 +117,6 @@ def finetune(
         tune_vision_tower=tune_vision_tower, tune_projector=tune_projector,
     )  # fmt: skip
     overrides = {k: v for k, v in given.items() if v is not None}
-    # One budget replaces the other: a step count replaces the hub default of one epoch.
-    if epochs is not None and steps is None:
-        overrides["steps"] = None
-    if steps is not None and epochs is None:
-        overrides["epochs"] = None
     config = FinetuneConfig(**overrides) if model == "tiny" else FinetuneConfig.for_hub(**overrides)
     model_config = ModelConfig(
         name=model,

@@ -27,7 +27,8 @@ pydantic_core._pydantic_core.ValidationError: 1 validation error for FinetuneCon
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -143,14 +144,17 @@ class FinetuneConfig(BaseModel):
             raise ValueError("nothing to train: every tune_* flag is False")
         return self
 
-    @classmethod
-    def for_hub(cls, **overrides) -> FinetuneConfig:
-        """Defaults for hub models: LoRA r16 on the language model only, lr 1e-4, batch 8.
+    @staticmethod
+    def hub_defaults(overrides: Mapping[str, Any]) -> dict[str, Any]:
+        """The hub-model settings with ``overrides`` on top, not yet validated.
+
+        A step count given without epochs replaces the default of one epoch (one budget
+        replaces the other), so ``{"steps": 10}`` means 10 steps, not a conflict.
 
         Examples
         --------
-        >>> FinetuneConfig.for_hub().tune_vision_tower
-        False
+        >>> FinetuneConfig.hub_defaults({"steps": 10})["epochs"] is None
+        True
         """
         base = dict(
             method="lora",
@@ -164,4 +168,19 @@ class FinetuneConfig(BaseModel):
             epochs=1.0,
             batch_size=8,
         )
-        return cls(**{**base, **overrides})
+        if "steps" in overrides and "epochs" not in overrides:
+            base["epochs"] = None
+        return {**base, **overrides}
+
+    @classmethod
+    def for_hub(cls, **overrides) -> FinetuneConfig:
+        """Defaults for hub models: LoRA r16 on the language model only, lr 1e-4, batch 8.
+
+        Examples
+        --------
+        >>> FinetuneConfig.for_hub().tune_vision_tower
+        False
+        >>> FinetuneConfig.for_hub(steps=10).steps
+        10
+        """
+        return cls(**cls.hub_defaults(overrides))

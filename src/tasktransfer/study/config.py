@@ -137,11 +137,7 @@ class StudyConfig(_Strict):
                  for m in data.get("models") or []]  # fmt: skip
         if not names or all(name == "tiny" for name in names):
             return data
-        section = data.get("finetune", {})
-        merged = {**FinetuneConfig.for_hub().model_dump(), **section}
-        if "steps" in section and "epochs" not in section:
-            merged["epochs"] = None  # a step budget replaces the hub default of one epoch
-        return {**data, "finetune": merged}
+        return {**data, "finetune": FinetuneConfig.hub_defaults(data.get("finetune", {}))}
 
     @field_validator("tasks")
     @classmethod
