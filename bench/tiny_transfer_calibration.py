@@ -6,9 +6,12 @@ test split before and after, with the predicted-letter distribution (a finetune 
 an answer bias, not a skill, shows one letter near 100 %). Also times the base build.
 
     python bench/tiny_transfer_calibration.py                       # 13 tasks x 2 seeds
-    python bench/tiny_transfer_calibration.py --tasks Counting --seeds 0 --steps 100
+    python bench/tiny_transfer_calibration.py --tasks Counting --seeds 0 \\
+        --overrides '{"steps": 100}'
 
-Criterion (issue 4): gain >= 15 points on most tasks in each seed, no collapse.
+Criterion (issue 4): gain >= 15 points on most tasks in each seed, no collapse. Each row
+also prints the training accuracy by eighths of the steps, which shows where a task leaves
+the letter prior; longer runs: ``--overrides '{"steps": 1200}'``.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ def accuracy(model, processor, arch, examples, *, batch_size=32):
 def main() -> None:
     from tasktransfer.data import load_examples
     from tasktransfer.data.synthetic import TASKS
-    from tasktransfer.model import FinetuneConfig, finetune, load_model
+    from tasktransfer.model import FinetuneConfig, load_model
     from tasktransfer.model.tiny import tiny_base_path
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -74,29 +77,13 @@ def main() -> None:
         test = load_examples("synthetic", [task], "test", limit=args.test_n, **data)[task]
         before, _ = accuracy(loaded.model, loaded.processor, loaded.arch, test)
         for seed in args.seeds:
-            with tempfile.TemporaryDirectory() as tmp:
-                t0 = time.perf_counter()
-                out = finetune(
-                    base, train, Path(tmp) / "ft", config=config, seed=seed, progress=False
-                )
-                seconds = time.perf_counter() - t0
-                after, letters = _after(loaded, out, config, test)
-            top = max(letters.values()) / len(test)
-            rows.append(
-                dict(
-                    task=task,
-                    seed=seed,
-                    before=before,
-                    after=after,
-                    gain=after - before,
-                    seconds=seconds,
-                    letters=letters,
-                    top_letter_share=top,
-                )
-            )
+            row = finetune_and_score(loaded, base, train, test, config, seed)
+            gain = row["after"] - before
+            rows.append(dict(task=task, seed=seed, before=before, gain=gain, **row))
             print(
-                f"{task:28s} {seed:4d} {before:7.3f} {after:7.3f} {after - before:+6.3f} "
-                f"{seconds:5.0f}  {letters}",
+                f"{task:28s} {seed:4d} {before:7.3f} {row['after']:7.3f} "
+                f"{gain:+6.3f} {row['seconds']:5.0f}  {row['letters']}  "
+                f"train accuracy by eighths {row['train_curve']}",
                 flush=True,
             )
     for seed in args.seeds:
@@ -105,6 +92,35 @@ def main() -> None:
         print(f"seed {seed}: {len(ok)}/{len(mine)} tasks gain >= 15 points without collapse")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2))
+
+
+def finetune_and_score(loaded, base, train, test, config, seed) -> dict:
+    """Finetune ``base`` on ``train`` and score ``test``: accuracy, letters, training curve.
+
+    ``train_curve`` is the training accuracy averaged over each eighth of the steps (from
+    the finetune's ``loss_log.jsonl``): where it leaves the letter prior is where the task
+    was learned.
+    """
+    from tasktransfer.model import finetune
+
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        out = finetune(base, train, Path(tmp) / "ft", config=config, seed=seed, progress=False)
+        seconds = time.perf_counter() - t0
+        log = [json.loads(line) for line in (out / "loss_log.jsonl").read_text().splitlines()]
+        after, letters = _after(loaded, out, config, test)
+    width = max(1, len(log) // 8)
+    curve = [
+        round(sum(r["accuracy"] for r in log[i : i + width]) / len(log[i : i + width]), 2)
+        for i in range(0, len(log), width)
+    ]
+    return dict(
+        after=after,
+        seconds=seconds,
+        letters=letters,
+        top_letter_share=max(letters.values()) / len(test),
+        train_curve=curve,
+    )
 
 
 def _after(loaded, out, config, test):
