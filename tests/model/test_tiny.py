@@ -71,6 +71,19 @@ def test_recipe_key_moves_with_the_recipe():
     assert recipe_key(TINY_BASE_RECIPE) != recipe_key({**TINY_BASE_RECIPE, "steps": 1})
 
 
+def test_recipe_key_moves_with_a_generator_version(monkeypatch):
+    # The tokenizer learns its merges from synthetic prompts, so a new generator version
+    # must build a new base.
+    from dataclasses import replace
+
+    from tasktransfer.data.synthetic import TASKS
+
+    before = recipe_key(TINY_BASE_RECIPE)
+    counting = TASKS["Counting"]
+    monkeypatch.setitem(TASKS, "Counting", replace(counting, version=counting.version + 1))
+    assert recipe_key(TINY_BASE_RECIPE) != before
+
+
 def test_same_seed_same_weights():
     first, _ = build_tiny_llava(seed=3)
     second, _ = build_tiny_llava(seed=3)

@@ -54,7 +54,8 @@ TINY_IMAGE_SIZE = 64
 # Instance of the synthetic suite whose prompts train the tokenizer's merges; no study uses it.
 _TOKENIZER_SEED = 9973
 
-# The recipe of the cached base; any change moves the cache key (tiny_base_path).
+# The recipe of the cached base; any change moves the cache key (tiny_base_path), as does a
+# new version of any synthetic generator (recipe_key).
 # Short and gentle on purpose. Measured on this CPU (notes in docs/tiny-model.md): every base
 # trained harder (1500 steps at lr 1e-3 on side/quadrant/count; 800 steps at 1e-3 on all
 # kinds; either one shrunk half-way back to a fresh init) could no longer learn
@@ -258,8 +259,15 @@ def build_tiny_qwen2_5_vl(seed: int = 0):
 
 
 def recipe_key(recipe: dict) -> str:
-    """Short hash of a base recipe: the cache folder name."""
-    text = json.dumps(recipe, sort_keys=True)
+    """Short hash of a base recipe and the synthetic suite's versions: the cache folder name.
+
+    The tokenizer's merges are learned from synthetic prompts (:func:`_tokenizer`), so a
+    generator whose version moves can change the tokenizer, and with it the base.
+    """
+    from tasktransfer.data.synthetic import TASKS
+
+    suite = {name: task.version for name, task in TASKS.items()}
+    text = json.dumps({"recipe": recipe, "suite": suite}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

@@ -26,6 +26,14 @@ COLOURS: dict[str, RGB] = {
     "orange": (245, 130, 20),
     "cyan": (40, 200, 220),
 }
+# Two fixed halves of COLOURS. At low difficulty, Jigsaw and Visual_Similarity draw a scene
+# in one and its decoy in the other, so telling them apart is recognising one of two
+# palettes (as Art_Style's fixed palettes are) rather than comparing two sets of colours,
+# which the tiny model does not learn in a few hundred steps (docs/tiny-model.md).
+COLOUR_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("yellow", "orange", "green"),
+    ("blue", "purple", "cyan"),
+)
 BACKGROUND: RGB = (225, 225, 225)
 MARKER: RGB = (230, 0, 0)
 WHITE: RGB = (255, 255, 255)

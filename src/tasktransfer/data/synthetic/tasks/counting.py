@@ -17,7 +17,7 @@ from tasktransfer.data.synthetic.layout import choose, scatter
     "Counting",
     skills=("object_counting", "shape_identity"),
     difficulty=0.0,
-    version=2,
+    version=3,
     images=1,
     choices=4,
 )
@@ -41,7 +41,7 @@ def generate(rng, answer, *, difficulty, image_size) -> Scene:
             other_colour = choose(rng, [c for c in draw.COLOURS if c != colour])
             other = (other_colour, choose(rng, draw.SHAPES))
         distractors.append(other)
-    r = 0.075 * size
+    r = (0.1 - 0.025 * difficulty) * size  # larger objects at low difficulty
     objects = [(colour, kind)] * count + distractors
     order = rng.permutation(len(objects))
     objects = [objects[i] for i in order]

@@ -2,9 +2,9 @@
 
 All four show a few objects in front of a smoothly lit backdrop (a vertical gradient, one
 level per row). Three are "generated" and carry one artefact each: blocky upsampling,
-sensor-like noise, or colour banding. Difficulty makes the artefacts subtler (blocks of 4
-px, noise of +-24 and 4 bands at difficulty 0; blocks of 2 px, noise of +-4 and 16 bands at
-1).
+sensor-like noise, or colour banding. Difficulty makes the artefacts subtler (blocks of 8
+px, noise of +-48 and 3 bands at difficulty 0; blocks of 2 px, noise of +-4 and 16 bands at
+1; block sizes are for 64 px images and scale with the image).
 """
 
 from __future__ import annotations
@@ -47,13 +47,13 @@ def _photo(rng, size, margin) -> np.ndarray:
 def _fake(pixels: np.ndarray, artefact: str, difficulty: float, rng) -> np.ndarray:
     size = pixels.shape[0]
     if artefact == "blocky":
-        block = 4 if difficulty < 0.5 else 2
+        block = max(2, round((8 - 6 * difficulty) * size / 64))
         small = pixels[::block, ::block]
         return np.repeat(np.repeat(small, block, axis=0), block, axis=1)[:size, :size]
     if artefact == "noise":
-        amplitude = round(24 - 20 * difficulty)
+        amplitude = round(48 - 44 * difficulty)
         return pixels + rng.integers(-amplitude, amplitude + 1, size=pixels.shape[:2])[..., None]
-    levels = round(4 + 12 * difficulty)
+    levels = round(3 + 13 * difficulty)
     return (pixels // (256 // levels)) * (256 // levels) + 128 // levels
 
 
@@ -61,6 +61,7 @@ def _fake(pixels: np.ndarray, artefact: str, difficulty: float, rng) -> np.ndarr
     "Forensic_Detection",
     skills=("texture_statistics",),
     difficulty=0.0,
+    version=2,
     images=4,
     choices=4,
 )

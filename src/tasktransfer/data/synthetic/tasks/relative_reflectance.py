@@ -5,7 +5,8 @@ lit by a light that falls off linearly across the image; at difficulty 0.5 and a
 shadow band also crosses it. A pixel's value is ``albedo * light``, so the brighter pixel
 can belong to the darker surface. The answer compares albedos: A darker, B darker, or the
 same (A is the left point). Difficulty scales the light's falloff (0.1 at 0, 0.6 at 1);
-below 0.5 different albedos are at least two levels apart.
+different albedos are three levels apart (0.3 and 0.9) below difficulty 0.25, two below 0.5,
+one from 0.5 on.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def light(params, size) -> np.ndarray:
     "Relative_Reflectance",
     skills=("marker_reading", "shading"),
     difficulty=0.0,
-    version=3,
+    version=4,
     images=1,
     choices=3,
 )
@@ -76,8 +77,8 @@ def generate(rng, answer, *, difficulty, image_size) -> Scene:
     # Letters go left to right: A is the left point.
     (pa, a), (pb, b) = sorted(zip(points, (a, b), strict=True))
     points = [pa, pb]
-    # Two albedo levels apart below difficulty 0.5 (0.3 vs 0.7 or darker pairs), one from 0.5.
-    gap = 2 if difficulty < 0.5 else 1
+    # Albedo levels apart: 3 (0.3 vs 0.9) below difficulty 0.25, 2 below 0.5, 1 from 0.5 on.
+    gap = max(1, 3 - int(4 * difficulty))
     pairs = [(i, j) for i in range(len(ALBEDOS)) for j in range(i + gap, len(ALBEDOS))]
     lo, hi = pairs[int(rng.integers(len(pairs)))]
     flat = albedo_of.reshape(-1)

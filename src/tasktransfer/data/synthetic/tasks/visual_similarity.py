@@ -3,8 +3,10 @@
 The reference holds three or four objects. The similar image has the same objects (shape and
 colour) moved by a few pixels; the other keeps every position exactly but changes one or
 two objects. Pixel overlap therefore favours the wrong image, more so as difficulty grows
-(the similar image's objects move up to 2 px at difficulty 0, 5 px at 1; below difficulty
-0.5 the other image recolours every object, from 0.5 on it reshapes one).
+(the similar image's objects move up to 2 px at difficulty 0, 5 px at 1). In an easy
+question the reference is drawn in one fixed half of the colours, ``draw.COLOUR_GROUPS``,
+and the other image recolours every object in the other half; in a hard one it reshapes one
+object. Every question is hard from difficulty 0.5 on, a share of ``2 * difficulty`` below.
 """
 
 from __future__ import annotations
@@ -30,17 +32,25 @@ def render(objects, size):
     "Visual_Similarity",
     skills=("shape_identity", "texture_statistics"),
     difficulty=0.0,
-    version=3,
+    version=4,
     images=3,
     choices=2,
 )
 def generate(rng, answer, *, difficulty, image_size) -> Scene:
     size = image_size
-    n = int(rng.integers(3, 5))
+    # Three large objects at difficulty 0 (radius 13-16 % of the image), three or four small
+    # ones at 1 (7-10 %): the more of the image the objects cover, the stronger the cue.
+    n = 3 + int(rng.integers(0, 1 + round(difficulty)))
     # Integer radii and centres: a moved shape keeps exactly its pixel count.
-    radii = [int(round(float(rng.uniform(0.07, 0.1)) * size)) for _ in range(n)]
+    low = 0.13 - 0.06 * difficulty
+    radii = [int(round(float(rng.uniform(low, low + 0.03)) * size)) for _ in range(n)]
     jitter = round((2 + 3 * difficulty) * size / 64)
-    colours = choose(rng, list(draw.COLOURS), n)
+    group = int(rng.integers(2))
+    hard = rng.random() < 2 * difficulty
+    if not hard:
+        colours = [choose(rng, draw.COLOUR_GROUPS[group]) for _ in range(n)]
+    else:
+        colours = choose(rng, list(draw.COLOURS), n)
     kinds = [choose(rng, draw.SHAPES) for _ in range(n)]
     centres = scatter(rng, radii, size, gap=2 * jitter + 2, margin=jitter + 1)
     reference = list(zip(kinds, colours, centres, radii, strict=True))
@@ -57,8 +67,8 @@ def generate(rng, answer, *, difficulty, image_size) -> Scene:
         for k, c, (x, y), r in reference
     ]
     changed = list(reference)
-    if difficulty < 0.5:  # every object in a colour the reference does not use
-        unused = [o for o in draw.COLOURS if o not in colours]
+    if not hard:  # every object in the other half of the colours
+        unused = draw.COLOUR_GROUPS[1 - group]
         changed = [(k, choose(rng, unused), p, r) for k, _, p, r in reference]
     else:  # one object reshaped, in the same colour
         i = int(rng.integers(n))
