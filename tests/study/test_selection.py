@@ -310,6 +310,13 @@ def test_a_tiny_selection_study_writes_its_table_and_report(random_model, tmp_pa
     assert saved["targets"][0]["verdict"].startswith("Relative_Depth: ")
     page = outcome.report.read_text()
     assert 'id="selection"' in page and "Selection experiment" in page
+    summary = (analysis / "summary.md").read_text()
+    entry = saved["targets"][0]
+    beats = [entry[k] for k in ("guided_beats_random", "guided_beats_direct")]
+    counts = [f"{int(b)} of 1 target" if b is not None else "0 of 0 targets" for b in beats]
+    assert "## PGF-guided data selection" in summary
+    assert f"random mixtures on {counts[0]}" in summary and f"own data on {counts[1]}" in summary
+    assert f"- {entry['verdict']}" in summary
     assert saved["targets"][0]["verdict"].split(";")[0] in page
     plan = json.loads((tmp_path / "study" / "selection_plan.json").read_text())
     assert plan["mixtures"]["guided-RD"]["mixture"] == {"Counting": 4}
@@ -319,3 +326,4 @@ def test_a_tiny_selection_study_writes_its_table_and_report(random_model, tmp_pa
     assert without.ran == [] and len(without.skipped) == 3
     assert not (analysis / "selection.csv").exists() and not (analysis / "selection.json").exists()
     assert "Selection experiment" not in without.report.read_text()
+    assert "PGF-guided data selection" not in (analysis / "summary.md").read_text()

@@ -298,7 +298,7 @@ def build_tiny_base(
     recipe (:func:`tasktransfer.model.finetune`, ``method="full"``), so the base and every
     later finetune share one loop and one prompt format: ``steps`` on the ``kinds`` of
     :func:`~tasktransfer.data.synthetic.generic_examples` (see :data:`TINY_BASE_RECIPE`).
-    Deterministic for a given recipe.
+    Deterministic for a given recipe: trained on one torch thread, whatever the machine has.
 
     Parameters
     ----------
@@ -314,9 +314,10 @@ def build_tiny_base(
     Path
         ``out_dir``, a folder that :func:`tasktransfer.model.load_model` loads.
     """
+    import torch
+
     from tasktransfer.data.synthetic import generic_examples
     from tasktransfer.model.config import FinetuneConfig
-    from tasktransfer.model.finetune import finetune
 
     recipe = TINY_BASE_RECIPE if recipe is None else recipe
     out_dir = Path(out_dir)
@@ -331,6 +332,21 @@ def build_tiny_base(
     config = FinetuneConfig(
         method="full", learning_rate=recipe["learning_rate"], steps=steps, batch_size=batch
     )
+    # One torch thread: float sums depend on how many threads split them, so the same recipe
+    # gives different weights at 1 and 2 threads; at one, every machine builds the same base.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        _train_base(recipe, examples, config, out_dir, progress)
+    finally:
+        torch.set_num_threads(threads)
+    return out_dir
+
+
+def _train_base(recipe, examples, config, out_dir: Path, progress: bool) -> None:
+    """Random init (saved with ``save_pretrained``), then the full-finetuning recipe."""
+    from tasktransfer.model.finetune import finetune
+
     with tempfile.TemporaryDirectory(dir=out_dir.parent, prefix=".tiny-init-") as work:
         model, processor = build_tiny_llava(seed=recipe["init_seed"])
         init = Path(work) / "init"
@@ -346,4 +362,3 @@ def build_tiny_base(
             progress=progress,
             extra_meta={"tiny_base_recipe": recipe},
         )
-    return out_dir

@@ -191,9 +191,9 @@ def render_folder(
         heatmap_png(label, entry, files["heatmap"], registry=registry)
         graph_png(label, entry, files["graph"], registry=registry)
         runs_pgf[label] = read_pgf_csv(files["pgf"])
-    summary = render_summary(analysis)
-    write_atomic(out_dir / "summary.md", summary)
     selection_file = out_dir / SELECTION_JSON
     selection = json.loads(selection_file.read_text()) if selection_file.is_file() else None
+    summary = render_summary(analysis, selection=selection["targets"] if selection else None)
+    write_atomic(out_dir / "summary.md", summary)
     page = render_html(analysis, summary, runs_pgf=runs_pgf, study=study, selection=selection)
     return write_atomic(out_dir / "report.html", page)

@@ -32,8 +32,13 @@ def fmt_p(p) -> str:
     return f"{p:.1e}" if p < 1e-3 else f"{p:.3f}"
 
 
-def render_summary(analysis: dict) -> str:
-    """The text of ``summary.md`` for an ``analysis.json`` already loaded as a dict."""
+def render_summary(analysis: dict, *, selection: list[dict] | None = None) -> str:
+    """The text of ``summary.md`` for an ``analysis.json`` already loaded as a dict.
+
+    ``selection``, the entries of a study's ``selection.json``
+    (:func:`tasktransfer.analysis.experiment.compare_arms`), adds the selection experiment's
+    verdicts.
+    """
     models = analysis["models"]
     options = analysis.get("options", {})
     lines = ["# Task transfer: findings", ""]
@@ -56,7 +61,28 @@ def render_summary(analysis: dict) -> str:
     if "pooled" in analysis:
         lines += ["## Across models", "", *_pooled(analysis["pooled"]), ""]
     lines += [*_scale(analysis), ""]
+    if selection:
+        lines += ["## PGF-guided data selection", "", *_selection(selection), ""]
     return "\n".join(lines)
+
+
+def _selection(entries: list[dict]) -> list[str]:
+    """How often guided data beat random and direct, then each target's verdict."""
+    several = len({e["model"] for e in entries}) > 1
+
+    def count(key: str) -> str:
+        measured = [e[key] for e in entries if e[key] is not None]
+        return f"{sum(measured)} of {plural(len(measured), 'target')}"
+
+    lines = [
+        f"The PGF-guided mixture beat the mean of the random mixtures on "
+        f"{count('guided_beats_random')} (mean accuracy on the target, over runs), and "
+        f"direct finetuning on the target's own data on {count('guided_beats_direct')}.",
+        "",
+    ]
+    for e in entries:
+        lines.append(f"- {e['model'] + ': ' if several else ''}{e['verdict']}")
+    return lines
 
 
 def _model_paragraphs(m: dict, options: dict) -> list[str]:
