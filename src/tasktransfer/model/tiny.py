@@ -60,7 +60,7 @@ _TOKENIZER_SEED = 9973
 # trained harder (1500 steps at lr 1e-3 on side/quadrant/count; 800 steps at 1e-3 on all
 # kinds; either one shrunk half-way back to a fresh init) could no longer learn
 # Relative_Depth (0.60-0.66 after 400 finetuning steps), while a random init reaches 0.97 and
-# this base 0.985: at this size, pretraining that settles the weights costs the plasticity a
+# this base 0.965: at this size, pretraining that settles the weights costs the plasticity a
 # study needs. 200 steps at lr 1e-4 teach the answer format (one option letter, the letter
 # prior) and keep the weights near their initialisation.
 TINY_BASE_RECIPE: dict = {
