@@ -185,17 +185,23 @@ def test_a_label_clash_with_the_study_mixtures_is_an_error(table):
 
 def test_the_shipped_config_loads_and_plans(tmp_path):
     tasks = [
-        "Relative_Depth", "Semantic_Correspondence", "Multi-view_Reasoning", "Art_Style",
-        "Visual_Correspondence",
+        "Jigsaw", "Visual_Similarity", "Art_Style", "Object_Localization", "Relative_Depth",
+        "Multi-view_Reasoning",
     ]  # fmt: skip
     fake = write_pgf_table(tmp_path / "pgf.csv", tasks, {"Art_Style": 0.4, "Relative_Depth": 0.9})
     study = load_study_config("selection-synthetic", [f"selection.pgf_from={fake}"])
-    assert study.eval_data.split == "test" and study.selection.targets[0] in study.tasks
+    assert study.tasks == tasks
+    assert study.eval_data.split == "test" and set(study.selection.targets) <= set(tasks)
     plan = plan_selection(study)
     assert set(plan.arms) == set(study.selection.targets) == {
-        "Relative_Depth", "Multi-view_Reasoning", "Art_Style"
+        "Art_Style", "Visual_Similarity", "Jigsaw", "Object_Localization"
     }  # fmt: skip
-    assert plan.mixtures["direct-MR"].mixture == {"Multi-view_Reasoning": 500}
+    assert plan.mixtures["direct-OL"].mixture == {"Object_Localization": 500}
+    # Every source gives 0.05 to every target but Relative_Depth: the threshold rule
+    # spreads Object_Localization's budget evenly over the five other tasks.
+    assert plan.mixtures["guided-OL"].mixture == {
+        t: 100 for t in tasks if t != "Object_Localization"
+    }
     assert all(sum(m.mixture.values()) == 500 for m in plan.mixtures.values())
 
 
