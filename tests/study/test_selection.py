@@ -247,6 +247,19 @@ def test_compare_arms_against_hand_computed_values():
     assert "it does NOT beat direct finetuning (0.750)" in entry["verdict"]
 
 
+def test_compare_arms_says_when_guided_wins_inside_the_random_spread():
+    rows = [row("r", "zero-shot", 5), row("r", "g", 7), row("r", "x", 5), row("r", "y", 7)]
+    arms = {"Relative_Depth": {"guided": ["g"], "random": ["x", "y"]}}
+    (close,) = compare_arms(rows, arms)
+    # random 0.5 and 0.7: mean 0.6, sample std 0.141 >= the margin 0.1.
+    assert close["guided_beats_random"] is True
+    assert "by less than the random mixtures' std (0.141)" in close["verdict"]
+    rows[1] = row("r", "g", 9)  # margin 0.3: a clear win
+    (clear,) = compare_arms(rows, arms)
+    assert "guided beats the random mean (0.900 vs 0.600);" in clear["verdict"]
+    assert clear["verdict"].endswith("direct finetuning was not measured.")
+
+
 def test_compare_arms_without_a_guided_mixture_says_so():
     rows = [row("r", "zero-shot", 5), row("r", "d", 7)]
     (entry,) = compare_arms(rows, {"Relative_Depth": {"direct": ["d"]}})

@@ -50,7 +50,8 @@ def compare_arms(
         ``acc_mean``, ``acc_std``, ``pgf_mean``, ``pgf_std``; NaN where undefined),
         ``guided_beats_random`` and ``guided_beats_direct`` (mean accuracy strictly higher;
         None when either side has no value) and ``verdict``, a sentence that says plainly
-        where guided does not win.
+        where guided does not win, and when it wins over random by no more than the random
+        accuracies' std.
 
     Raises
     ------
@@ -136,6 +137,7 @@ def _baselines(acc, model, target, runs) -> np.ndarray:
 def _verdict(entry: dict) -> dict:
     mean = {a["arm"]: a["acc_mean"] if a["n"] else None for a in entry["arms"]}
     guided, random, direct = mean["guided"], mean["random"], mean["direct"]
+    random_std = next(a["acc_std"] for a in entry["arms"] if a["arm"] == "random")
 
     def beats(other):
         return None if guided is None or other is None else bool(guided > other)
@@ -145,15 +147,19 @@ def _verdict(entry: dict) -> dict:
     if guided is None:
         sentence = f"{target}: no guided mixture was measured, so guided does NOT beat random."
     else:
-        random_part = {
-            True: f"guided beats the random mean ({guided:.3f} vs {random:.3f})",
-            False: f"guided does NOT beat the random mean ({guided:.3f} vs {random:.3f})",
-            None: "guided has no random mixtures to beat",
-        }[vs_random]
-        direct_part = {
-            True: f"it beats direct finetuning ({direct:.3f})",
-            False: f"it does NOT beat direct finetuning ({direct:.3f})",
-            None: "direct finetuning was not measured",
-        }[vs_direct]
+        # Formatted only when measured: an arm without values has a mean of None.
+        if vs_random is None:
+            random_part = "guided has no random mixtures to beat"
+        else:
+            beats = "beats" if vs_random else "does NOT beat"
+            random_part = f"guided {beats} the random mean ({guided:.3f} vs {random:.3f})"
+        if vs_direct is None:
+            direct_part = "direct finetuning was not measured"
+        else:
+            beats = "beats" if vs_direct else "does NOT beat"
+            direct_part = f"it {beats} direct finetuning ({direct:.3f})"
+        # "Beats" compares means; say so when the margin is inside the random arm's spread.
+        if vs_random and np.isfinite(random_std) and guided - random <= random_std:
+            random_part += f", by less than the random mixtures' std ({random_std:.3f})"
         sentence = f"{target}: {random_part}; {direct_part}."
     return {"guided_beats_random": vs_random, "guided_beats_direct": vs_direct, "verdict": sentence}
