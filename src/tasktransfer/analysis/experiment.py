@@ -148,16 +148,15 @@ def _verdict(entry: dict) -> dict:
         sentence = f"{target}: no guided mixture was measured, so guided does NOT beat random."
     else:
         # Formatted only when measured: an arm without values has a mean of None.
+        verb = {True: "beats", False: "does NOT beat"}
         if vs_random is None:
             random_part = "guided has no random mixtures to beat"
         else:
-            beats = "beats" if vs_random else "does NOT beat"
-            random_part = f"guided {beats} the random mean ({guided:.3f} vs {random:.3f})"
+            random_part = f"guided {verb[vs_random]} the random mean ({guided:.3f} vs {random:.3f})"
         if vs_direct is None:
             direct_part = "direct finetuning was not measured"
         else:
-            beats = "beats" if vs_direct else "does NOT beat"
-            direct_part = f"it {beats} direct finetuning ({direct:.3f})"
+            direct_part = f"it {verb[vs_direct]} direct finetuning ({direct:.3f})"
         # "Beats" compares means; say so when the margin is inside the random arm's spread.
         if vs_random and np.isfinite(random_std) and guided - random <= random_std:
             random_part += f", by less than the random mixtures' std ({random_std:.3f})"

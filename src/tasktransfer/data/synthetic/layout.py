@@ -62,6 +62,16 @@ def choose(rng: np.random.Generator, options: Sequence, k: int | None = None):
     return [options[int(i)] for i in rng.choice(len(options), size=k, replace=False)]
 
 
+def hard_question(rng: np.random.Generator, difficulty: float) -> bool:
+    """Whether a question of a task with easy and hard kinds is hard.
+
+    Every question is hard from difficulty 0.5 on; below it, a share of ``2 * difficulty``.
+    Draws one number from ``rng`` whatever the difficulty, so the rest of the scene's draws
+    do not depend on it.
+    """
+    return bool(rng.random() < 2 * difficulty)
+
+
 def place_answer(correct, others: Sequence, answer: int) -> list:
     """The options list with ``correct`` at position ``answer`` and ``others`` around it."""
     options = list(others)

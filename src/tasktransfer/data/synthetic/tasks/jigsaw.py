@@ -5,8 +5,8 @@ shapes, so edges and regions run across the missing corner. The right patch is t
 itself; the other is the lower-right corner of another image drawn the same way: below
 difficulty 0.5 the scene uses one fixed half of the colours (``draw.COLOUR_GROUPS``) and the
 decoy the other; in a "hard" question both share one palette of four, so that only the
-edges tell them apart. Every question is hard from difficulty 0.5 on, a share of
-``2 * difficulty`` below it.
+edges tell them apart (``layout.hard_question``: every question from difficulty 0.5 on, a
+share of ``2 * difficulty`` below it).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from PIL import Image
 
 from tasktransfer.data.synthetic import draw
 from tasktransfer.data.synthetic.core import Scene, register
-from tasktransfer.data.synthetic.layout import choose
+from tasktransfer.data.synthetic.layout import choose, hard_question
 
 QUESTION = (
     "Given the first image with the lower right corner missing, can you tell which one of "
@@ -63,8 +63,7 @@ def generate(rng, answer, *, difficulty, image_size) -> Scene:
     size, half = image_size, image_size // 2
     # An easy question gives the scene and the decoy the two fixed halves of the colours, so
     # the palette alone finds the patch; a hard one gives both one palette of four.
-    hard = rng.random() < 2 * difficulty
-    if not hard:
+    if not hard_question(rng, difficulty):
         group = int(rng.integers(2))
         colours = choose(rng, draw.COLOUR_GROUPS[group], 3)
         other_colours = choose(rng, draw.COLOUR_GROUPS[1 - group], 3)

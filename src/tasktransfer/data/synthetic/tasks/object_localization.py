@@ -3,8 +3,8 @@
 One box is tight (one pixel outside the object); the other is the tight box shifted and
 rescaled to an intersection-over-union of about 0.8 * difficulty: beside the object at
 difficulty 0, nearly on it at 1. Up to ``round(2 * difficulty)`` distractor objects in
-other colours share the image (none at difficulty 0). The
-boxes are lettered in reading order: A is the box whose centre is further left.
+other colours share the image (none at difficulty 0). The boxes are lettered in reading
+order: A is the box whose centre is further left.
 """
 
 from __future__ import annotations

@@ -6,14 +6,15 @@ two objects. Pixel overlap therefore favours the wrong image, more so as difficu
 (the similar image's objects move up to 2 px at difficulty 0, 5 px at 1). In an easy
 question the reference is drawn in one fixed half of the colours, ``draw.COLOUR_GROUPS``,
 and the other image recolours every object in the other half; in a hard one it reshapes one
-object. Every question is hard from difficulty 0.5 on, a share of ``2 * difficulty`` below.
+object (``layout.hard_question``: every question from difficulty 0.5 on, a share of
+``2 * difficulty`` below).
 """
 
 from __future__ import annotations
 
 from tasktransfer.data.synthetic import draw
 from tasktransfer.data.synthetic.core import Scene, register
-from tasktransfer.data.synthetic.layout import choose, scatter
+from tasktransfer.data.synthetic.layout import choose, hard_question, scatter
 
 QUESTION = (
     "Given three similar but different images, take the first image as reference. Can you "
@@ -46,7 +47,7 @@ def generate(rng, answer, *, difficulty, image_size) -> Scene:
     radii = [int(round(float(rng.uniform(low, low + 0.03)) * size)) for _ in range(n)]
     jitter = round((2 + 3 * difficulty) * size / 64)
     group = int(rng.integers(2))
-    hard = rng.random() < 2 * difficulty
+    hard = hard_question(rng, difficulty)
     if not hard:
         colours = [choose(rng, draw.COLOUR_GROUPS[group]) for _ in range(n)]
     else:
