@@ -123,3 +123,12 @@ def test_the_documented_skill_matrix_is_the_code_one():
         cells = " | ".join("x" if v else "" for v in row)
         line = f"| {name} ({REGISTRY[name].abbrev}) | {cells} |"
         assert line.replace("  ", " ") in doc.replace("  ", " "), name
+
+
+def test_hard_questions_are_a_share_of_twice_the_difficulty():
+    from tasktransfer.data.synthetic.layout import hard_question
+
+    rng = np.random.default_rng(0)
+    share = {d: np.mean([hard_question(rng, d) for _ in range(4000)]) for d in (0, 0.2, 0.5, 0.9)}
+    assert share[0] == 0 and share[0.5] == share[0.9] == 1
+    assert share[0.2] == pytest.approx(0.4, abs=0.03)  # binomial sd ~0.008 at n=4000
