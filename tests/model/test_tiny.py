@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
@@ -71,17 +73,38 @@ def test_recipe_key_moves_with_the_recipe():
     assert recipe_key(TINY_BASE_RECIPE) != recipe_key({**TINY_BASE_RECIPE, "steps": 1})
 
 
-def test_recipe_key_moves_with_a_generator_version(monkeypatch):
-    # The tokenizer learns its merges from synthetic prompts, so a new generator version
-    # must build a new base.
+def test_recipe_key_follows_the_frozen_tokenizer_not_the_generators(monkeypatch, tmp_path):
+    # A generator change leaves the tokenizer, and so the base, as they are ...
     from dataclasses import replace
 
     from tasktransfer.data.synthetic import TASKS
+    from tasktransfer.model import tiny
 
     before = recipe_key(TINY_BASE_RECIPE)
     counting = TASKS["Counting"]
     monkeypatch.setitem(TASKS, "Counting", replace(counting, version=counting.version + 1))
+    assert recipe_key(TINY_BASE_RECIPE) == before
+    # ... while new merges build a new base.
+    frozen = json.loads(tiny.TOKENIZER_FILE.read_text(encoding="utf-8"))
+    frozen["merges"] = frozen["merges"][:-1]
+    retrained = tmp_path / "tiny_tokenizer.json"
+    retrained.write_text(json.dumps(frozen), encoding="utf-8")
+    monkeypatch.setattr(tiny, "TOKENIZER_FILE", retrained)
     assert recipe_key(TINY_BASE_RECIPE) != before
+
+
+def test_tokenizer_uses_the_frozen_merges(monkeypatch, tmp_path):
+    """Without its merges the tokenizer falls back to bytes: the file is what it reads."""
+    from tasktransfer.model import tiny
+
+    prompt = "Which point is closer to the camera?"
+    merged = len(tiny._tokenizer(()).encode(prompt))
+    frozen = json.loads(tiny.TOKENIZER_FILE.read_text(encoding="utf-8"))
+    bytes_only = {token: i for i, token in enumerate(frozen["vocab"]) if len(token) == 1}
+    plain = tmp_path / "tiny_tokenizer.json"
+    plain.write_text(json.dumps({"vocab": bytes_only, "merges": []}), encoding="utf-8")
+    monkeypatch.setattr(tiny, "TOKENIZER_FILE", plain)
+    assert len(tiny._tokenizer(()).encode(prompt)) == len(prompt.encode()) > merged
 
 
 def test_same_seed_same_weights():

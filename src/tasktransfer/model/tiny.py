@@ -51,8 +51,8 @@ _CHAT_TEMPLATE = (
 
 TINY_IMAGE_SIZE = 64
 
-# Instance of the synthetic suite whose prompts train the tokenizer's merges; no study uses it.
-_TOKENIZER_SEED = 9973
+# The byte-level BPE's vocabulary and merges (scripts/train_tiny_tokenizer.py writes it).
+TOKENIZER_FILE = Path(__file__).with_name("tiny_tokenizer.json")
 
 # The recipe of the cached base; any change moves the cache key (tiny_base_path), as does a
 # new version of any synthetic generator (recipe_key).
@@ -76,37 +76,27 @@ TINY_BASE_RECIPE: dict = {
 
 
 def _tokenizer(extra_specials: tuple[str, ...]):
-    """A small byte-level BPE tokenizer (Qwen2 class) trained on BLINK-style prompts.
+    """A small byte-level BPE tokenizer (Qwen2 class) with BLINK-style merges.
 
-    Byte-level, so any text encodes. The merges are learned deterministically from the prompts
-    of ``generic_examples(400, seed=0)`` and of 20 questions per synthetic task (the English of
+    Byte-level, so any text encodes. The vocabulary and merges are frozen in
+    :data:`TOKENIZER_FILE`, learned once by ``scripts/train_tiny_tokenizer.py`` from the
+    prompts of the generic questions and of 20 questions per synthetic task (the English of
     BLINK's prompt templates, as a real tokenizer covers English; the tiny base never trains on
     those questions). They cut Semantic_Correspondence's prompt from ~400 tokens to ~100, and
-    the language model's sequence length is most of the tiny model's training cost. Single
-    characters stay single tokens, so every answer letter is one token.
+    the language model's sequence length is most of the tiny model's training cost. Frozen,
+    so that changing a synthetic generator does not change the tokenizer, the base, and every
+    task's calibration with it. Single characters stay single tokens, so every answer letter
+    is one token.
     """
-    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
     from transformers import Qwen2Tokenizer
 
-    from tasktransfer.data.synthetic import TASKS, generate, generic_examples
-    from tasktransfer.model.prompting import ANSWER_INSTRUCTION
-
-    examples = generic_examples(400, seed=0)
-    for task in TASKS:
-        examples += generate(task, "train", 20, seed=_TOKENIZER_SEED)
-    corpus = [f"{e.prompt}\n{ANSWER_INSTRUCTION}" for e in examples]
-    bpe = Tokenizer(models.BPE())
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    alphabet = pre_tokenizers.ByteLevel.alphabet()
-    trainer = trainers.BpeTrainer(vocab_size=1024, initial_alphabet=alphabet, show_progress=False)
-    bpe.train_from_iterator(corpus + ["user assistant"], trainer)
-    vocab = bpe.get_vocab()
-    merges = [tuple(pair) for pair in json.loads(bpe.to_str())["model"]["merges"]]
+    frozen = json.loads(TOKENIZER_FILE.read_text(encoding="utf-8"))
+    vocab = dict(frozen["vocab"])
     for token in _SPECIALS + extra_specials:
         vocab[token] = len(vocab)
     tokenizer = Qwen2Tokenizer(
         vocab=vocab,
-        merges=merges,
+        merges=[tuple(pair) for pair in frozen["merges"]],
         unk_token=None,
         eos_token="<|im_end|>",
         pad_token="<|endoftext|>",
@@ -259,15 +249,9 @@ def build_tiny_qwen2_5_vl(seed: int = 0):
 
 
 def recipe_key(recipe: dict) -> str:
-    """Short hash of a base recipe and the synthetic suite's versions: the cache folder name.
-
-    The tokenizer's merges are learned from synthetic prompts (:func:`_tokenizer`), so a
-    generator whose version moves can change the tokenizer, and with it the base.
-    """
-    from tasktransfer.data.synthetic import TASKS
-
-    suite = {name: task.version for name, task in TASKS.items()}
-    text = json.dumps({"recipe": recipe, "suite": suite}, sort_keys=True)
+    """Short hash of a base recipe and of the frozen tokenizer: the cache folder name."""
+    tokenizer = hashlib.sha256(TOKENIZER_FILE.read_bytes()).hexdigest()
+    text = json.dumps({"recipe": recipe, "tokenizer": tokenizer}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
