@@ -62,6 +62,17 @@ def choose(rng: np.random.Generator, options: Sequence, k: int | None = None):
     return [options[int(i)] for i in rng.choice(len(options), size=k, replace=False)]
 
 
+def quadrant(point, size) -> int:
+    """0-3 for top-left, top-right, bottom-left, bottom-right of a ``size`` image.
+
+    Examples
+    --------
+    >>> [quadrant(p, 64) for p in [(10, 10), (40, 10), (10, 40), (40, 40)]]
+    [0, 1, 2, 3]
+    """
+    return int(point[0] >= size / 2) + 2 * int(point[1] >= size / 2)
+
+
 def hard_question(rng: np.random.Generator, difficulty: float) -> bool:
     """Whether a question of a task with easy and hard kinds is hard.
 

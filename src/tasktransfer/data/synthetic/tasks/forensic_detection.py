@@ -2,9 +2,13 @@
 
 All four show a few objects in front of a smoothly lit backdrop (a vertical gradient, one
 level per row). Three are "generated" and carry one artefact each: blocky upsampling,
-sensor-like noise, or colour banding. Difficulty makes the artefacts subtler (blocks of 8
-px, noise of +-48 and 3 bands at difficulty 0; blocks of 2 px, noise of +-4 and 16 bands at
-1; block sizes are for 64 px images and scale with the image).
+sensor-like noise, or colour banding. In easy questions all three fakes are banded into 3
+levels per channel (the artefact that shows most at 64 px: the gradient and the objects
+fall into a few flat colours); in hard ones each fake has a different artefact, subtler as
+difficulty grows (blocks of 8 px, noise of +-48 and 3 bands at difficulty 0; blocks of 2
+px, noise of +-4 and 16 bands at 1; block sizes are for 64 px images and scale with the
+image). :func:`~tasktransfer.data.synthetic.layout.hard_question` draws the kind: all easy
+at difficulty 0, a share of 2 x difficulty hard, all hard from 0.5.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from PIL import Image
 
 from tasktransfer.data.synthetic import draw
 from tasktransfer.data.synthetic.core import Scene, register
-from tasktransfer.data.synthetic.layout import choose, scatter
+from tasktransfer.data.synthetic.layout import choose, hard_question, scatter
 
 QUESTION = (
     "You are a judge in a photography competition, and now you are given the four images. "
@@ -60,20 +64,24 @@ def _fake(pixels: np.ndarray, artefact: str, difficulty: float, rng) -> np.ndarr
 @register(
     "Forensic_Detection",
     skills=("texture_statistics",),
-    difficulty=0.0,
-    version=2,
+    difficulty=0.05,
+    version=3,
     images=4,
     choices=4,
 )
 def generate(rng, answer, *, difficulty, image_size) -> Scene:
     size = image_size
     margin = max(4, size // 16)
-    artefacts = [str(a) for a in rng.permutation(ARTEFACTS)]
+    hard = hard_question(rng, difficulty)
+    if hard:
+        artefacts = [str(a) for a in rng.permutation(ARTEFACTS)]
+    else:
+        artefacts = ["banding"] * 3
     artefacts.insert(answer, None)
     images = []
     for artefact in artefacts:
         pixels = _photo(rng, size, margin)
         if artefact is not None:
-            pixels = _fake(pixels, artefact, difficulty, rng)
+            pixels = _fake(pixels, artefact, difficulty if hard else 0.0, rng)
         images.append(Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)))
     return Scene(QUESTION, ORDINALS, tuple(images), {"artefacts": artefacts})

@@ -1,11 +1,14 @@
 """Functional_Correspondence: the point of another kind of tool that serves the same use.
 
 Each image shows one tool (hammer, pan, shovel or knife, each a handle and a working
-part) at a random angle. The reference point is on the grip or on the working part of the
-first tool; the candidates are the grip and the working part of a tool of another kind and
-two points on the background beside it. Difficulty widens the range of angles between the
-two tools (up to 45 degrees at 0, any angle at 1). The candidates are lettered left to
-right.
+part), placed so that the midpoint of its grip and working part is near the image centre.
+The reference point is on the grip or on the working part of the first tool; the
+candidates are the grip and the working part of a tool of another kind and two points on
+the background beside it, one candidate per quadrant, lettered in reading order (A
+top-left, B top-right, C bottom-left, D bottom-right), as in Visual_Correspondence. The
+second tool lies across two opposite quadrants at a random angle; difficulty widens the turn
+between the two tools (none at 0, where the matching point sits where the reference point
+does, up to any angle at 1).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from PIL import ImageDraw
 
 from tasktransfer.data.synthetic import draw
 from tasktransfer.data.synthetic.core import Scene, register
-from tasktransfer.data.synthetic.layout import choose, points_on
+from tasktransfer.data.synthetic.layout import choose, points_on, quadrant
 
 ACTIONS = {"hammer": "Pound", "pan": "Scoop", "shovel": "Dig", "knife": "Cut"}
 QUESTION = (
@@ -43,6 +46,7 @@ HEADS = {
 }
 # The two functional points in local units: where a hand holds the tool, and the centre
 # of the part that does the work.
+GRIP_U = 0.45
 WORKING_U = {"hammer": 1.18, "pan": 1.5, "shovel": 1.45, "knife": 1.4}
 
 
@@ -59,7 +63,7 @@ def to_image(tool, u, v) -> tuple[float, float]:
 def tool_points(tool) -> dict[str, tuple[float, float]]:
     """The grip and the working part's centre of ``tool``, in image pixels."""
     return {
-        "grip": to_image(tool, 0.45, 0),
+        "grip": to_image(tool, GRIP_U, 0),
         "working_part": to_image(tool, WORKING_U[tool["kind"]], 0),
     }
 
@@ -80,41 +84,54 @@ def render_tool(image, tool) -> None:
 
 
 def _tool(rng, size, kind, colour, angle):
+    """``kind`` at ``angle``, the midpoint of its two functional points near the centre."""
     length = float(rng.uniform(0.72, 0.82)) * size
-    # Centre the tool's middle (local u = 1) in the image, with a little jitter.
     a = math.radians(angle)
     mx, my = float(rng.uniform(0.45, 0.55)) * size, float(rng.uniform(0.45, 0.55)) * size
+    middle = (GRIP_U + WORKING_U[kind]) / 2 * length / 2
     return {
         "kind": kind,
         "colour": colour,
         "angle": angle,
         "length": length,
-        "x": mx - math.cos(a) * length / 2,
-        "y": my - math.sin(a) * length / 2,
+        "x": mx - math.cos(a) * middle,
+        "y": my - math.sin(a) * middle,
     }
 
 
-def _background_points(rng, image, taken):
-    """Two points off the tool (3 px clear of it), clear of each other and of ``taken``."""
+def _in_quadrants(points, size, clearance) -> bool:
+    """Whether ``points`` lie in distinct quadrants, ``clearance`` px from the centre lines."""
+    half = (size - 1) / 2
+    clear = all(min(abs(x - half), abs(y - half)) >= clearance for x, y in points)
+    return clear and len({quadrant(p, size) for p in points}) == len(points)
+
+
+def _background_points(rng, image, taken, quadrants, clearance):
+    """One point off the tool (3 px clear of it) in each of ``quadrants``, ``clearance`` px
+    from the centre lines, clear of ``taken``; or None when there is no room."""
+    size = image.width
     pixels = np.asarray(image)
     off = (pixels == pixels[0, 0]).all(-1)
     clear = off.copy()
     for dy in range(-3, 4):
         for dx in range(-3, 4):
             clear &= np.roll(off, (dy, dx), axis=(0, 1))
-    ids = clear.astype(np.uint8)  # label 1 = background far from the tool
-    avoid = [tuple(round(v) for v in p) for p in taken.values()]
-    found = points_on(rng, ids, [0, 0], image.width, avoid=avoid)
-    if found is None:
-        raise RuntimeError("Functional_Correspondence: no room for background points")
-    return found
+    ys, xs = np.mgrid[:size, :size]
+    where = (xs >= size / 2).astype(int) + 2 * (ys >= size / 2).astype(int)
+    half = (size - 1) / 2
+    clear &= np.minimum(abs(xs - half), abs(ys - half)) >= clearance
+    ids = np.zeros((size, size), np.uint8)  # label i + 1 = background of quadrants[i]
+    for i, q in enumerate(quadrants):
+        ids[clear & (where == q)] = i + 1
+    avoid = [tuple(round(v) for v in p) for p in taken]
+    return points_on(rng, ids, range(len(quadrants)), size, avoid=avoid)
 
 
 @register(
     "Functional_Correspondence",
     skills=("marker_reading", "part_semantics"),
     difficulty=0.0,
-    version=2,
+    version=3,
     images=2,
     choices=4,
 )
@@ -122,34 +139,40 @@ def generate(rng, answer, *, difficulty, image_size) -> Scene:
     size = image_size
     kinds = choose(rng, list(HEADS), 2)
     colours = choose(rng, list(draw.COLOURS), 2)
-    spread = 45 + 135 * difficulty
-    # Letters go left to right over the four candidates; redraw until a functional point of
-    # the second tool is the `answer`-th from the left.
-    for _ in range(200):
+    spread = 180 * difficulty
+    clearance = draw.marker_radius(size) / 2
+    # Redraw until the second tool's functional points lie in two opposite quadrants, one of
+    # them quadrant `answer`, and the background has room for a point in each other quadrant.
+    for _ in range(500):
         angle = float(rng.uniform(0, 360))
-        first = _tool(rng, size, kinds[0], colours[0], angle)
-        turn = float(rng.uniform(-spread, spread))
-        second = _tool(rng, size, kinds[1], colours[1], angle + turn)
+        second = _tool(rng, size, kinds[1], colours[1], angle)
+        functional = tool_points(second)
+        at = {quadrant(p, size): name for name, p in functional.items()}
+        if answer not in at or not _in_quadrants(functional.values(), size, clearance):
+            continue
+        turn = float(rng.uniform(-1, 1)) * spread
+        first = _tool(rng, size, kinds[0], colours[0], angle + turn)
         images = (draw.canvas(size), draw.canvas(size))
         render_tool(images[0], first)
         render_tool(images[1], second)
-        points = dict(tool_points(second))
-        background = _background_points(rng, images[1], points)
-        points.update(zip(("background_1", "background_2"), background, strict=True))
-        order = sorted(points, key=points.get)
-        if order[answer] in POINTS:
+        free = [q for q in range(4) if q not in at]
+        background = _background_points(rng, images[1], functional.values(), free, clearance)
+        if background is not None:
             break
     else:
         raise RuntimeError("Functional_Correspondence: no layout puts the answer in place")
+    points = {q: functional[name] for q, name in at.items()}  # quadrant -> candidate
+    points.update(zip(free, background, strict=True))
+    order = [at.get(q, f"background_{q}") for q in range(4)]
     name = order[answer]
     draw.point_marker(images[0], tool_points(first)[name], "REF")
-    for point, letter in zip(order, "ABCD", strict=True):
-        draw.point_marker(images[1], points[point], letter)
+    for q, letter in enumerate("ABCD"):
+        draw.point_marker(images[1], points[q], letter)
     question = QUESTION.format(a=kinds[0], b=kinds[1], action=ACTIONS[kinds[0]])
     reference = [round(v) for v in tool_points(first)[name]]
     meta = {
         "tools": [first, second],
         "reference": reference,
-        "candidates": [[round(v) for v in points[p]] for p in order],
+        "candidates": [[round(v) for v in points[q]] for q in range(4)],
     }
     return Scene(question, ("A", "B", "C", "D"), images, meta)

@@ -1,15 +1,23 @@
 """Spatial_Relation: is one named object left of / right of / above / below another?
 
-Two named objects (distinct colour and shape) and up to two distractors in other colours.
-The relation holds ("yes") or is reversed ("no") by a margin between the two centres
-along the relation's axis: 40 % of the image at difficulty 0, 5 % at difficulty 1.
+Two named objects of distinct shapes; the relation holds ("yes") or is reversed ("no") by a
+margin between the two centres along the relation's axis. Questions are easy or hard
+(:func:`~tasktransfer.data.synthetic.layout.hard_question`: all easy at difficulty 0, a
+share of 2 x difficulty hard, all hard from 0.5):
+
+- easy: "Is the yellow X to the left of the blue Y?", Y standing at the image centre (give
+  or take 5 % of the image) and X a quarter of the image or more to its left or right, both
+  of radius 13 % of the image, nothing else in the image;
+- hard: any of the four relations about two objects of radius 10 % anywhere, in any two
+  colours, among up to two distractors in other colours; the margin is 40 % of the image at
+  difficulty 0 and 5 % at 1.
 """
 
 from __future__ import annotations
 
 from tasktransfer.data.synthetic import draw
 from tasktransfer.data.synthetic.core import Scene, register
-from tasktransfer.data.synthetic.layout import choose, scatter
+from tasktransfer.data.synthetic.layout import choose, hard_question, scatter
 
 # relation -> (axis, sign): "a left of b" means x_a < x_b, i.e. sign * (a - b) > 0 on x.
 RELATIONS = {
@@ -19,31 +27,47 @@ RELATIONS = {
     "below": (1, 1),
 }
 
+# The two objects' colours in easy questions: with one known colour the tiny model learns
+# the side of one object in a few hundred steps (docs/tiny-model.md).
+EASY_COLOURS = ("yellow", "blue")
+
 
 @register(
     "Spatial_Relation",
     skills=("spatial_layout", "shape_identity"),
-    difficulty=0.0,
+    difficulty=0.05,
+    version=2,
     images=1,
     choices=2,
 )
 def generate(rng, answer, *, difficulty, image_size) -> Scene:
     size = image_size
-    relation = choose(rng, list(RELATIONS))
+    hard = hard_question(rng, difficulty)
+    relation = choose(rng, list(RELATIONS)) if hard else "to the left of"
     axis, sign = RELATIONS[relation]
     holds = answer == 0
-    margin = (0.4 - 0.35 * difficulty) * size
-    colours = choose(rng, list(draw.COLOURS), 4)
+    if hard:
+        margin = (0.4 - 0.35 * difficulty) * size
+        colours = choose(rng, list(draw.COLOURS), 4)
+    else:
+        margin = 0.25 * size
+        colours = list(EASY_COLOURS)
     kinds = choose(rng, draw.SHAPES, 2)
-    r = 0.1 * size
+    r = (0.1 if hard else 0.13) * size
+    # Near the centre; the jitter keeps easy scenes from repeating across splits.
+    jitter = round(0.05 * size)
+    middle = tuple(size // 2 + int(v) for v in rng.integers(-jitter, jitter + 1, size=2))
     for _ in range(500):
-        centres = scatter(rng, [r, r], size, gap=2)
+        if hard:
+            centres = scatter(rng, [r, r], size, gap=2)
+        else:
+            centres = [*scatter(rng, [r], size, gap=2, avoid=[(*middle, r)]), middle]
         delta = centres[0][axis] - centres[1][axis]
         if (sign * delta >= margin) == holds and abs(delta) >= margin:
             break
     else:
         raise RuntimeError("Spatial_Relation: cannot place the two objects")
-    n_distractors = int(rng.integers(0, 3))
+    n_distractors = int(rng.integers(0, 3)) if hard else 0
     avoid = [(x, y, r) for x, y in centres]
     extra = scatter(rng, [0.07 * size] * n_distractors, size, gap=2, avoid=avoid)
     image = draw.canvas(size)

@@ -16,7 +16,7 @@ from PIL import Image
 
 from tasktransfer.data.synthetic import draw
 from tasktransfer.data.synthetic.core import Scene, register
-from tasktransfer.data.synthetic.layout import choose
+from tasktransfer.data.synthetic.layout import choose, quadrant
 
 QUESTION = (
     "A point is circled on the first image, labeled with REF. We change the camera position "
@@ -38,11 +38,6 @@ def render(objects, size, zoom=1.0, shift=(0.0, 0.0), light=1.0) -> Image.Image:
         rgb = tuple(min(255, round(v * light)) for v in draw.COLOURS[colour])
         draw.shape(image, kind, view(centre, zoom, shift, size), radius * zoom, rgb)
     return image
-
-
-def quadrant(point, size) -> int:
-    """0-3 for top-left, top-right, bottom-left, bottom-right of a ``size`` image."""
-    return int(point[0] >= size / 2) + 2 * int(point[1] >= size / 2)
 
 
 @register(

@@ -32,7 +32,7 @@ def render(objects, size):
 @register(
     "Visual_Similarity",
     skills=("shape_identity", "texture_statistics"),
-    difficulty=0.0,
+    difficulty=0.05,
     version=4,
     images=3,
     choices=2,
