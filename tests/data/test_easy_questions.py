@@ -15,11 +15,12 @@ def colours_in(image) -> set[tuple[int, ...]]:
     return set(map(tuple, np.asarray(image).reshape(-1, 3)))
 
 
-def test_easy_spatial_relation_asks_left_of_a_centred_blue_object():
+def test_easy_spatial_relation_asks_left_of_a_centred_blue_square():
     for e in generate("Spatial_Relation", "val", N, difficulty=0.0):
-        (first, _, _), (second, _, centre) = e.meta["objects"]
+        first, second = e.meta["objects"]
+        centre = second.pop()
         assert e.meta["relation"] == "to the left of"
-        assert (first, second) == ("yellow", "blue")
+        assert [first[:2], second] == [["yellow", "circle"], ["blue", "square"]]
         assert max(abs(v - 32) for v in centre) <= 3
         assert colours_in(e.images[0]) == {BACKGROUND, COLOURS["yellow"], COLOURS["blue"]}
     hard = generate("Spatial_Relation", "val", N, difficulty=1.0)
