@@ -6,9 +6,9 @@ The reference point is on the grip or on the working part of the first tool; the
 candidates are the grip and the working part of a tool of another kind and two points on
 the background beside it, one candidate per quadrant, lettered in reading order (A
 top-left, B top-right, C bottom-left, D bottom-right), as in Visual_Correspondence. The
-second tool lies across two opposite quadrants at a random angle; difficulty widens the turn
-between the two tools (none at 0, where the matching point sits where the reference point
-does, up to any angle at 1).
+second tool lies at a random angle with its grip and working part in two different
+quadrants; difficulty widens the turn between the two tools (none at 0, where the matching
+point sits where the reference point does, up to any angle at 1).
 """
 
 from __future__ import annotations
@@ -141,8 +141,8 @@ def generate(rng, answer, *, difficulty, image_size) -> Scene:
     colours = choose(rng, list(draw.COLOURS), 2)
     spread = 180 * difficulty
     clearance = draw.marker_radius(size) / 2
-    # Redraw until the second tool's functional points lie in two opposite quadrants, one of
-    # them quadrant `answer`, and the background has room for a point in each other quadrant.
+    # Redraw until the second tool's functional points lie in two quadrants, one of them
+    # quadrant `answer`, and the background has room for a point in each other quadrant.
     for _ in range(500):
         angle = float(rng.uniform(0, 360))
         second = _tool(rng, size, kinds[1], colours[1], angle)
