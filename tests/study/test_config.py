@@ -109,3 +109,31 @@ def test_hub_model_studies_default_to_lora_on_the_language_model(tmp_path):
 
     tiny = load_study_config("quickstart")  # all-tiny studies keep the tiny model's defaults
     assert tiny.finetune == FinetuneConfig(steps=400, batch_size=16)
+
+
+def test_synthetic_difficulty_moves_only_the_cells_whose_data_it_changes():
+    from tasktransfer.study.runner import plan_study
+
+    tasks = ["tasks=[CN, RD]", "seeds=[0]"]
+    config = load_study_config("quickstart", [*tasks, "train_data.difficulty={CN: 0.5}"])
+    assert config.train_data.difficulty == {"Counting": 0.5}  # abbreviations resolve
+    harder = {cell.source: cell.key for cell in plan_study(config)}
+    default = {cell.source: cell.key for cell in plan_study(load_study_config("quickstart", tasks))}
+    assert harder["Counting"] != default["Counting"]
+    assert harder["Relative_Depth"] == default["Relative_Depth"]
+    # Every cell is evaluated on the evaluation data.
+    config = load_study_config("quickstart", [*tasks, "eval_data.difficulty=1"])
+    assert not {cell.key for cell in plan_study(config)} & {*harder.values(), *default.values()}
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        (["eval_data.difficulty=1.5"], r"difficulty must be in \[0, 1\], got 1.5"),
+        (["train_data.difficulty={Countng: 0.2}"], "Did you mean: Counting"),
+        (["eval_data.source=/data/blink", "eval_data.difficulty=0.3"], "synthetic"),
+    ],
+)
+def test_bad_difficulty_fails_clearly(overrides, message):
+    with pytest.raises(InputError, match=message):
+        load_study_config("quickstart", overrides)

@@ -120,3 +120,18 @@ def test_ray_executor_gives_the_same_results_as_local(tmp_path, local_study):
     finally:
         ray.shutdown()
     assert read_results(tmp_path / "results.csv") == read_results(local_study[0] / "results.csv")
+
+
+def test_a_cell_trains_at_the_configured_difficulty(tmp_path):
+    from tasktransfer.data import fingerprint, load_examples
+    from tasktransfer.study.cells import run_cell
+    from tasktransfer.study.runner import plan_study
+
+    overrides = ["tasks=[Counting]", "train_data.limit=8", "train_data.difficulty=0.5"]
+    overrides += ["eval_data.limit=4", "finetune.steps=1"]
+    config = load_study_config("quickstart", [*SMALL, *overrides], output=tmp_path)
+    cell = next(cell for cell in plan_study(config) if cell.source == "Counting")
+    run_cell(cell, config, tmp_path)
+    trained = json.loads((cell.folder(tmp_path) / "adapter" / "meta.json").read_text())
+    harder = load_examples("synthetic", ["Counting"], "train", limit=8, difficulty=0.5)
+    assert trained["data"]["fingerprint"] == fingerprint(harder["Counting"])

@@ -191,7 +191,12 @@ def write_mixture(mixture: MixtureFile, path: str | Path) -> Path:
 
 
 def sample_mixture(
-    source: str, mixture: Mapping[str, int], split: str, *, seed: int
+    source: str,
+    mixture: Mapping[str, int],
+    split: str,
+    *,
+    seed: int,
+    difficulty: float | Mapping[str, float] | None = None,
 ) -> list[Example]:
     """The examples of a mixture: ``n`` examples of each task, drawn deterministically by seed.
 
@@ -208,6 +213,8 @@ def sample_mixture(
         Task -> number of examples (e.g. ``read_mixture(path).mixture``).
     split : str
     seed : int
+    difficulty : float or mapping of str to float or None
+        Synthetic only, as for ``load_examples``.
 
     Returns
     -------
@@ -230,7 +237,9 @@ def sample_mixture(
     for task, n in mixture.items():
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise InputError(f"mixture: {task} needs a positive integer count, got {n!r}")
-        examples = load_examples(source, [task], split, limit=n, seed=seed, require_answers=True)
+        examples = load_examples(
+            source, [task], split, limit=n, seed=seed, require_answers=True, difficulty=difficulty
+        )
         found = examples[task]
         if len(found) < n:
             raise InputError(

@@ -166,8 +166,6 @@ def _finetune_and_evaluate(cell: Cell, config: StudyConfig, folder: Path):
     # Heavy imports here: planning a study or reading its status needs no torch.
     import torch
 
-    from tasktransfer.data import load_examples
-    from tasktransfer.data.mixture import sample_mixture
     from tasktransfer.model import evaluate, finetune
 
     # The same thread count under every executor keeps CPU results identical.
@@ -178,11 +176,10 @@ def _finetune_and_evaluate(cell: Cell, config: StudyConfig, folder: Path):
         started = time.perf_counter()
         data = config.train_data
         if cell.mixture is not None:
-            train = sample_mixture(data.source, cell.mixture, data.split, seed=cell.seed)
+            train = data.sample(cell.mixture, seed=cell.seed)
             meta = {"mixture": cell.mixture}
         else:
-            train = load_examples(data.source, [cell.source], data.split, limit=data.limit)
-            train, meta = train[cell.source], {}
+            train, meta = data.load([cell.source])[cell.source], {}
         adapter = finetune(
             cell.model,
             train,
@@ -193,9 +190,7 @@ def _finetune_and_evaluate(cell: Cell, config: StudyConfig, folder: Path):
         )
         timing["finetune_s"] = time.perf_counter() - started
     started = time.perf_counter()
-    targets = load_examples(
-        config.eval_data.source, config.tasks, config.eval_data.split, limit=config.eval_data.limit
-    )
+    targets = config.eval_data.load(config.tasks)
     result = evaluate(
         cell.model, targets, adapters={cell.source_label: adapter}, config=config.evaluation
     )

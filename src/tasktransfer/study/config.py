@@ -25,7 +25,8 @@ from pydantic import (
 )
 
 from tasktransfer.analysis import ZERO_SHOT  # the results-table contract's baseline label
-from tasktransfer.data.mixture import MixtureFile, read_mixture
+from tasktransfer.data import Example, load_examples
+from tasktransfer.data.mixture import MixtureFile, read_mixture, sample_mixture
 from tasktransfer.errors import InputError
 from tasktransfer.model import EvalConfig, FinetuneConfig, ModelConfig
 from tasktransfer.tasks import REGISTRY, UnknownTaskError
@@ -46,6 +47,46 @@ class DataConfig(_Strict):
     )
     split: str = Field(description="Split to read, e.g. 'train' or 'val'.")
     limit: int | None = Field(None, ge=1, description="At most this many examples per task.")
+    difficulty: float | dict[str, float] | None = Field(
+        None,
+        description="Synthetic source only: one difficulty in [0, 1] for every task, or "
+        "task -> difficulty; None uses each task's default (docs/synthetic-suite.md).",
+    )
+
+    @field_validator("difficulty")
+    @classmethod
+    def _difficulty_in_range(cls, difficulty: Any) -> Any:
+        values = difficulty.values() if isinstance(difficulty, dict) else [difficulty]
+        wrong = [v for v in values if v is not None and not 0 <= v <= 1]
+        if wrong:
+            raise ValueError(f"difficulty must be in [0, 1], got {wrong[0]}")
+        if isinstance(difficulty, dict):
+            try:
+                return {REGISTRY.resolve(task).name: v for task, v in difficulty.items()}
+            except UnknownTaskError as err:
+                raise ValueError(str(err)) from None
+        return difficulty
+
+    @model_validator(mode="after")
+    def _difficulty_is_synthetic(self) -> DataConfig:
+        if self.difficulty is not None and self.source != SYNTHETIC:
+            raise ValueError(
+                f"difficulty sets the synthetic suite's generators; source {self.source!r} is "
+                "read as it is"
+            )
+        return self
+
+    def load(self, tasks: Sequence[str]) -> dict[str, list[Example]]:
+        """The examples of ``tasks``: :func:`~tasktransfer.data.load_examples` with these fields."""
+        return load_examples(
+            self.source, tasks, self.split, limit=self.limit, difficulty=self.difficulty
+        )
+
+    def sample(self, mixture: dict[str, int], *, seed: int) -> list[Example]:
+        """A mixture's examples (:func:`~tasktransfer.data.mixture.sample_mixture`)."""
+        return sample_mixture(
+            self.source, mixture, self.split, seed=seed, difficulty=self.difficulty
+        )
 
 
 class ExecutorConfig(_Strict):

@@ -49,8 +49,7 @@ def plan_study(config: StudyConfig) -> list[Cell]:
 
     Fails early, before any cell runs, when the hub or a training folder is unreachable.
     """
-    from tasktransfer.data import fingerprint, load_examples
-    from tasktransfer.data.mixture import sample_mixture
+    from tasktransfer.data import fingerprint
 
     for role, data in (("eval_data", config.eval_data), ("train_data", config.train_data)):
         if data.source is None:
@@ -60,22 +59,18 @@ def plan_study(config: StudyConfig) -> list[Cell]:
                 "JSONL file per task and split, in the BLINK schema)."
             )
 
-    def load(data):
-        return load_examples(data.source, config.tasks, data.split, limit=data.limit)
-
     with _loading(config.eval_data, "eval_data"):
-        evaluation = load(config.eval_data)
+        evaluation = config.eval_data.load(config.tasks)
     eval_fingerprint = fingerprint([ex for task in config.tasks for ex in evaluation[task]])
     with _loading(config.train_data, "train_data"):
-        train = load(config.train_data)
+        train = config.train_data.load(config.tasks)
     train_fingerprints = {task: fingerprint(train[task]) for task in config.tasks}
     # A mixture's examples depend on the run's seed: one fingerprint per (mixture, seed).
     mixture_fingerprints = {}
-    source, split = config.train_data.source, config.train_data.split
     for label, mixture in config.mixtures.items():
         for seed in config.seeds:
             with _loading(config.train_data, f"mixture {label!r}"):
-                examples = sample_mixture(source, mixture.mixture, split, seed=seed)
+                examples = config.train_data.sample(mixture.mixture, seed=seed)
             mixture_fingerprints[(label, seed)] = fingerprint(examples)
     return plan_cells(
         config,
