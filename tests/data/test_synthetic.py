@@ -132,3 +132,14 @@ def test_hard_questions_are_a_share_of_twice_the_difficulty():
     share = {d: np.mean([hard_question(rng, d) for _ in range(4000)]) for d in (0, 0.2, 0.5, 0.9)}
     assert share[0] == 0 and share[0.5] == share[0.9] == 1
     assert share[0.2] == pytest.approx(0.4, abs=0.03)  # binomial sd ~0.008 at n=4000
+
+
+@pytest.mark.parametrize("task", list(TASKS))
+def test_few_test_scenes_repeat_a_training_scene(task):
+    # At the sizes of a study (500 train, 200 test), at the default difficulty. The simplest
+    # easy scenes (a lone square, a circle beside a centred square) can coincide by chance.
+    def scenes(split, n):
+        return [b"".join(im.tobytes() for im in e.images) for e in generate(task, split, n)]
+
+    train = set(scenes("train", 500))
+    assert sum(scene in train for scene in scenes("test", 200)) <= 4
