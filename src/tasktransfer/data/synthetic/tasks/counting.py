@@ -1,9 +1,9 @@
 """Counting: how many objects of a named colour and shape are in the image.
 
 Targets (1 to 4, up to 6 at difficulty 1) share one colour and shape. In easy questions
-they are blue squares, alone in the image; in hard ones they take any colour, among distractors
-that differ in colour and, from difficulty 0.5 on, some share the targets' colour with
-another shape, so colour alone no longer counts them
+they are blue squares, alone in the image; in hard ones they take any colour and shape,
+among distractors that differ in colour and, from difficulty 0.5 on, some share the targets'
+colour with another shape, so colour alone no longer counts them
 (:func:`~tasktransfer.data.synthetic.layout.hard_question`: all easy at difficulty 0, a
 share of 2 x difficulty hard, all hard from 0.5). The four options are consecutive counts
 in ascending order (BLINK's are four counts too); at difficulty 0 they are always 1-4.
