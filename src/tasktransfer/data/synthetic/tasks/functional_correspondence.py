@@ -34,7 +34,6 @@ QUESTION = (
     "Select between the choices on the second image and find the corresponding point for the "
     "reference point. Which point is corresponding to the reference point?"
 )
-POINTS = ("grip", "working_part")
 # Tool outlines in local units: the handle runs along +x from 0 to 1, the working part
 # from 1 to 2. Each entry: (polygon or ("ellipse", x0, y0, x1, y1)).
 HANDLE = [(0.0, -0.09), (1.0, -0.09), (1.0, 0.09), (0.0, 0.09)]
@@ -99,10 +98,15 @@ def _tool(rng, size, kind, colour, angle):
     }
 
 
+def _clear_of_centre_lines(x, y, size, clearance):
+    """Whether ``(x, y)`` (numbers or arrays) keeps ``clearance`` px from both centre lines."""
+    half = (size - 1) / 2
+    return np.minimum(abs(x - half), abs(y - half)) >= clearance
+
+
 def _in_quadrants(points, size, clearance) -> bool:
     """Whether ``points`` lie in distinct quadrants, ``clearance`` px from the centre lines."""
-    half = (size - 1) / 2
-    clear = all(min(abs(x - half), abs(y - half)) >= clearance for x, y in points)
+    clear = all(_clear_of_centre_lines(x, y, size, clearance) for x, y in points)
     return clear and len({quadrant(p, size) for p in points}) == len(points)
 
 
@@ -118,8 +122,7 @@ def _background_points(rng, image, taken, quadrants, clearance):
             clear &= np.roll(off, (dy, dx), axis=(0, 1))
     ys, xs = np.mgrid[:size, :size]
     where = (xs >= size / 2).astype(int) + 2 * (ys >= size / 2).astype(int)
-    half = (size - 1) / 2
-    clear &= np.minimum(abs(xs - half), abs(ys - half)) >= clearance
+    clear &= _clear_of_centre_lines(xs, ys, size, clearance)
     ids = np.zeros((size, size), np.uint8)  # label i + 1 = background of quadrants[i]
     for i, q in enumerate(quadrants):
         ids[clear & (where == q)] = i + 1
@@ -163,8 +166,7 @@ def generate(rng, answer, *, difficulty, image_size) -> Scene:
         raise RuntimeError("Functional_Correspondence: no layout puts the answer in place")
     points = {q: functional[name] for q, name in at.items()}  # quadrant -> candidate
     points.update(zip(free, background, strict=True))
-    order = [at.get(q, f"background_{q}") for q in range(4)]
-    name = order[answer]
+    name = at[answer]  # the functional point in quadrant `answer`
     draw.point_marker(images[0], tool_points(first)[name], "REF")
     for q, letter in enumerate("ABCD"):
         draw.point_marker(images[1], points[q], letter)
