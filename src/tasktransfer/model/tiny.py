@@ -55,7 +55,7 @@ TINY_IMAGE_SIZE = 64
 TOKENIZER_FILE = Path(__file__).with_name("tiny_tokenizer.json")
 
 # The recipe of the cached base; any change moves the cache key (tiny_base_path), as does a
-# new version of any synthetic generator (recipe_key).
+# new tokenizer file (recipe_key).
 # Short and gentle on purpose. Measured on this CPU (notes in docs/tiny-model.md): every base
 # trained harder (1500 steps at lr 1e-3 on side/quadrant/count; 800 steps at 1e-3 on all
 # kinds; either one shrunk half-way back to a fresh init) could no longer learn
