@@ -1,0 +1,114 @@
+"""Where a study keeps its files: the one place that names them.
+
+A study folder::
+
+    config.yaml              the resolved configuration
+    environment.json         package versions, git commit, device
+    plan.json                every cell with its key and folder
+    selection_plan.json      the selection section's mixtures and arms (studies with one)
+    cells/<model>/<run>/<source>/
+        running.json         written when the cell starts (pid, host, time)
+        failed.json          written when the cell raised (error, traceback)
+        adapter/             the finetuned adapter (finetune cells)
+        predictions.jsonl    one line per evaluated question
+        done.json            written LAST, atomically: the cell's key and rows
+    results.csv              every done cell's rows (:mod:`tasktransfer.contracts.results`)
+    task_results.csv         results.csv without the mixture sources (studies with mixtures)
+    predictions.jsonl        every done cell's predictions
+    analysis/                what ``tasktransfer analyze`` writes, and report.html
+
+``cells/`` is the study's own working area: the analysis and the report read the tables at
+the top of the folder, never a cell's files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class CellLayout:
+    """The files of one cell's folder."""
+
+    folder: Path
+
+    @property
+    def running(self) -> Path:
+        return self.folder / "running.json"
+
+    @property
+    def failed(self) -> Path:
+        return self.folder / "failed.json"
+
+    @property
+    def done(self) -> Path:
+        return self.folder / "done.json"
+
+    @property
+    def adapter(self) -> Path:
+        return self.folder / "adapter"
+
+    @property
+    def predictions(self) -> Path:
+        return self.folder / "predictions.jsonl"
+
+
+@dataclass(frozen=True)
+class StudyLayout:
+    """The files of a study folder.
+
+    Examples
+    --------
+    >>> layout = StudyLayout(Path("studies/q"))
+    >>> layout.results.as_posix(), layout.cell("tiny", "seed_0", "zero-shot").done.as_posix()
+    ('studies/q/results.csv', 'studies/q/cells/tiny/seed_0/zero-shot/done.json')
+    """
+
+    root: Path
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config.yaml"
+
+    @property
+    def environment(self) -> Path:
+        return self.root / "environment.json"
+
+    @property
+    def plan(self) -> Path:
+        return self.root / "plan.json"
+
+    @property
+    def selection_plan(self) -> Path:
+        return self.root / "selection_plan.json"
+
+    @property
+    def results(self) -> Path:
+        return self.root / "results.csv"
+
+    @property
+    def task_results(self) -> Path:
+        return self.root / "task_results.csv"
+
+    @property
+    def predictions(self) -> Path:
+        return self.root / "predictions.jsonl"
+
+    @property
+    def analysis(self) -> Path:
+        return self.root / "analysis"
+
+    @property
+    def cells(self) -> Path:
+        return self.root / "cells"
+
+    def cell(self, model_slug: str, run: str, source: str) -> CellLayout:
+        """The folder of the cell of ``model_slug`` (a :func:`~tasktransfer.files.slugs`
+        value), ``run`` and ``source`` (a task, mixture label or ``zero-shot``, all checked
+        names)."""
+        return CellLayout(self.cells / model_slug / run / source)
+
+    def is_study(self) -> bool:
+        """Whether the folder holds a results table (a study that has run at least once)."""
+        return self.results.is_file()
