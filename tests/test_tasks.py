@@ -1,5 +1,6 @@
 import pytest
 
+from tasktransfer.errors import InputError
 from tasktransfer.tasks import (
     BLINK_TASKS,
     REGISTRY,
@@ -72,13 +73,41 @@ def test_yaml_overrides_labels_and_adds_tasks(tmp_path):
     "text, message",
     [
         ("Counting: {level: extreme}", "level must be one of"),
-        ("Counting: {colour: red}", "unknown field"),
+        ("Counting: {colour: red}", r"task 'Counting': cannot set \['colour'\]"),
+        ("Counting: {choices: 2}", r"cannot set \['choices'\]; a registered task's labels"),
         ("New_Task: {abbrev: NT}", "missing"),
         ("Counting: {abbrev: RD}", "abbreviation 'RD'"),
+        ("Counting: {abbrev: rd}", "abbreviation 'rd'"),  # abbreviations ignore case
+        ("RD: {abbrev: XX, images: 1, choices: 2, level: low, granularity: crop}",
+         "task name 'RD' is the abbreviation of 'Relative_Depth'"),
+        ("../up: {abbrev: UP, images: 1, choices: 2, level: low, granularity: crop}",
+         r"task name '../up': use letters, digits"),
+        ("New_Task: {abbrev: N/T, images: 1, choices: 2, level: low, granularity: crop}",
+         "abbrev 'N/T' is not 1 to 4 letters"),
+        ("New_Task: {abbrev: NT, images: 5, choices: 2, level: low, granularity: crop}",
+         "images must be a whole number from 1 to 4, got 5"),
+        ("New_Task: {abbrev: NT, images: 1, choices: 2.5, level: low, granularity: crop}",
+         "choices must be a whole number from 2 to 4, got 2.5"),
+        ("[Counting]", "expected a mapping of task name to fields, got list"),
     ],
-)
+)  # fmt: skip
 def test_bad_label_files_fail_clearly(tmp_path, text, message):
     path = tmp_path / "labels.yaml"
     path.write_text(text)
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(InputError, match=message) as err:
         load_registry(path)
+    assert str(err.value).startswith(f"{path}: ")
+
+
+def test_resolve_takes_names_and_abbreviations_of_any_length(tmp_path):
+    path = tmp_path / "tasks.yaml"
+    path.write_text(
+        "Long_Abbrev: {abbrev: LAB1, images: 2, choices: 2, level: low, granularity: crop}"
+    )
+    registry = load_registry(path)
+    assert registry.resolve("LAB1") is registry.resolve("lab1") is registry["Long_Abbrev"]
+    assert registry.resolve("rd").name == "Relative_Depth"
+    with pytest.raises(UnknownTaskError, match="Did you mean: Long_Abbrev"):
+        registry.resolve("Long_Abbrev_")
+    with pytest.raises(UnknownTaskError, match="Unknown task 'LAB1'"):
+        REGISTRY.resolve("LAB1")  # the built-in registry is untouched

@@ -10,6 +10,7 @@ from tasktransfer.tasks.registry import (
     UnknownTaskError,
     get_task,
     load_registry,
+    registry_in,
     unknown_task_message,
 )
 
@@ -23,5 +24,6 @@ __all__ = [
     "UnknownTaskError",
     "get_task",
     "load_registry",
+    "registry_in",
     "unknown_task_message",
 ]

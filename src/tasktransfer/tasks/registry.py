@@ -10,12 +10,15 @@ or who studies tasks outside BLINK, passes a YAML file to :func:`load_registry`.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
+
+from tasktransfer.errors import InputError
 
 Level = Literal["low", "mid", "high"]
 Granularity = Literal["pixel", "patch", "crop", "image"]
@@ -23,6 +26,8 @@ Provenance = Literal["paper", "inferred", "user"]
 
 LEVELS: tuple[str, ...] = ("low", "mid", "high")
 GRANULARITIES: tuple[str, ...] = ("pixel", "patch", "crop", "image")
+NAME_PATTERN = r"[A-Za-z][A-Za-z0-9_-]*"
+ABBREV_PATTERN = r"[A-Za-z0-9]{1,4}"
 
 
 class UnknownTaskError(KeyError):
@@ -64,6 +69,33 @@ class Task:
     granularity: Granularity
     provenance: Mapping[str, Provenance] = field(default_factory=dict)
     version: int = 1
+
+    def __post_init__(self) -> None:
+        # Names and abbreviations become folder and mixture names: only safe characters.
+        if not re.fullmatch(NAME_PATTERN, str(self.name)):
+            raise ValueError(
+                f"task name {self.name!r}: use letters, digits, _ and - (a letter first)"
+            )
+        if not re.fullmatch(ABBREV_PATTERN, str(self.abbrev)):
+            raise ValueError(
+                f"task {self.name!r}: abbrev {self.abbrev!r} is not 1 to 4 letters or digits"
+            )
+        for field_name, low, high in (("images", 1, 4), ("choices", 2, 4)):
+            value = getattr(self, field_name)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ValueError(
+                    f"task {self.name!r}: {field_name} must be a whole number from {low} to "
+                    f"{high}, got {value!r}"
+                )
+        if self.level not in LEVELS:
+            raise ValueError(
+                f"task {self.name!r}: level must be one of {LEVELS}, got {self.level!r}"
+            )
+        if self.granularity not in GRANULARITIES:
+            raise ValueError(
+                f"task {self.name!r}: granularity must be one of {GRANULARITIES}, "
+                f"got {self.granularity!r}"
+            )
 
     @property
     def letters(self) -> tuple[str, ...]:
@@ -107,22 +139,28 @@ BLINK_TASKS: tuple[Task, ...] = (
 class Registry(Mapping[str, Task]):
     """An ordered, read-only mapping of task name to :class:`Task`.
 
-    Lookups of unknown names raise :class:`UnknownTaskError` with suggestions.
+    Indexing takes a task name; :meth:`resolve` takes a name or an abbreviation. Both raise
+    :class:`UnknownTaskError` with near names for a miss.
     """
 
     def __init__(self, tasks: Iterable[Task]):
         self._tasks: dict[str, Task] = {}
-        abbrevs: dict[str, str] = {}
+        self._abbrevs: dict[str, Task] = {}  # lower-case abbreviation -> task
         for task in tasks:
             if task.name in self._tasks:
                 raise ValueError(f"task {task.name!r} is registered twice")
-            if task.abbrev in abbrevs:
+            other = self._abbrevs.get(task.abbrev.lower())
+            if other is not None:
                 raise ValueError(
-                    f"abbreviation {task.abbrev!r} is used by both "
-                    f"{abbrevs[task.abbrev]!r} and {task.name!r}"
+                    f"abbreviation {task.abbrev!r} is used by both {other.name!r} and {task.name!r}"
                 )
-            abbrevs[task.abbrev] = task.name
+            self._abbrevs[task.abbrev.lower()] = task
             self._tasks[task.name] = task
+        # A name that reads as another task's abbreviation would resolve two ways.
+        for name in self._tasks:
+            other = self._abbrevs.get(name.lower())
+            if other is not None and other.name != name:
+                raise ValueError(f"task name {name!r} is the abbreviation of {other.name!r}")
 
     def __getitem__(self, name: str) -> Task:
         try:
@@ -136,22 +174,21 @@ class Registry(Mapping[str, Task]):
     def __len__(self) -> int:
         return len(self._tasks)
 
-    def by_abbrev(self, abbrev: str) -> Task:
-        """The task whose abbreviation is ``abbrev`` (case-insensitive)."""
-        for task in self._tasks.values():
-            if task.abbrev.lower() == abbrev.lower():
-                return task
-        raise UnknownTaskError(
-            unknown_task_message(abbrev, [t.abbrev for t in self._tasks.values()])
-        )
-
     def resolve(self, name_or_abbrev: str) -> Task:
-        """A task by its name or its abbreviation."""
-        if name_or_abbrev in self._tasks:
-            return self._tasks[name_or_abbrev]
-        if len(name_or_abbrev) == 2:
-            return self.by_abbrev(name_or_abbrev)
-        return self[name_or_abbrev]
+        """A task by its name or its abbreviation (the abbreviation in any case).
+
+        This is the one place a user's spelling of a task becomes a task: configs, mixture
+        files, loaders and the CLI all resolve through it.
+
+        Examples
+        --------
+        >>> REGISTRY.resolve("RD").name, REGISTRY.resolve("cn").name
+        ('Relative_Depth', 'Counting')
+        """
+        task = self._tasks.get(name_or_abbrev) or self._abbrevs.get(str(name_or_abbrev).lower())
+        if task is None:
+            raise UnknownTaskError(unknown_task_message(name_or_abbrev, self._tasks))
+        return task
 
 
 def unknown_task_message(name: str, known: Iterable[str]) -> str:
@@ -167,7 +204,9 @@ REGISTRY = Registry(BLINK_TASKS)
 
 
 def get_task(name: str) -> Task:
-    """The registered task called ``name`` (or with that abbreviation).
+    """``REGISTRY.resolve(name)``: a built-in task by its name or abbreviation.
+
+    Code that may run on a user's tasks takes a :class:`Registry` argument instead.
 
     Examples
     --------
@@ -179,19 +218,31 @@ def get_task(name: str) -> Task:
     return REGISTRY.resolve(name)
 
 
+def registry_in(context: Mapping[str, Any] | None) -> Registry:
+    """The registry a validation context carries under ``"registry"``, else :data:`REGISTRY`.
+
+    Pydantic models that check task names (study configs, mixture files) read their
+    registry from the context they are validated with, so a study's own tasks are known.
+    """
+    return (context or {}).get("registry", REGISTRY)
+
+
 _TASK_FIELDS = ("abbrev", "images", "choices", "level", "granularity")
+# A BLINK task's data has a fixed shape; a file may relabel it, not reshape it.
+_LABEL_FIELDS = ("abbrev", "level", "granularity")
 
 
 def load_registry(path: str | Path | None = None, *, base: Registry = REGISTRY) -> Registry:
-    """The registry with the labels of a YAML file applied on top of ``base``.
+    """The registry with the tasks and labels of a YAML file applied on top of ``base``.
 
-    The file maps task names to the fields to change; a name not in ``base`` adds a task and
-    must give every field::
+    The file maps task names to fields. A name in ``base`` may change its labels
+    (``abbrev``, ``level``, ``granularity``); a new name adds a task and gives every field::
 
         Counting: {level: low}
         My_Task: {abbrev: MT, images: 1, choices: 3, level: mid, granularity: crop}
 
-    Labels set by the file get provenance ``"user"``.
+    Labels set by the file get provenance ``"user"``. Task names take letters, digits,
+    ``_`` and ``-`` (they name folders); abbreviations 1 to 4 letters or digits.
 
     Parameters
     ----------
@@ -202,40 +253,53 @@ def load_registry(path: str | Path | None = None, *, base: Registry = REGISTRY) 
     Returns
     -------
     Registry
+
+    Raises
+    ------
+    InputError
+        Not YAML, or a task or field that is not allowed; the message names the file.
+    FileNotFoundError
     """
     if path is None:
         return base
     path = Path(path)
-    data = yaml.safe_load(path.read_text()) or {}
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        raise InputError(f"{path}: not a YAML file of tasks ({err})") from None
+    data = {} if data is None else data
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping of task name to fields, got {type(data)}")
+        raise InputError(
+            f"{path}: expected a mapping of task name to fields, got {type(data).__name__}"
+        )
     tasks = dict(base.items())
     for name, fields in data.items():
         where = f"{path}: task {name!r}"
         if not isinstance(fields, dict):
-            raise ValueError(f"{where}: expected a mapping of fields, got {fields!r}")
-        unknown = set(fields) - set(_TASK_FIELDS)
+            raise InputError(f"{where}: expected a mapping of fields, got {fields!r}")
+        allowed = _LABEL_FIELDS if name in tasks else _TASK_FIELDS
+        unknown = sorted(set(fields) - set(allowed))
         if unknown:
-            raise ValueError(f"{where}: unknown field(s) {sorted(unknown)}; known: {_TASK_FIELDS}")
-        if fields.get("level", LEVELS[0]) not in LEVELS:
-            raise ValueError(f"{where}: level must be one of {LEVELS}, got {fields['level']!r}")
-        granularity = fields.get("granularity", GRANULARITIES[0])
-        if granularity not in GRANULARITIES:
-            raise ValueError(
-                f"{where}: granularity must be one of {GRANULARITIES}, got {granularity!r}"
-            )
+            what = "a registered task's labels" if name in tasks else "a task's fields"
+            raise InputError(f"{where}: cannot set {unknown}; {what} are {allowed}")
         provenance = {k: "user" for k in ("level", "granularity") if k in fields}
-        if name in tasks:
-            old = tasks[name]
-            tasks[name] = replace(
-                old,
-                **fields,
-                provenance={**old.provenance, **provenance},
-                version=old.version + 1,
-            )
-        else:
-            missing = [f for f in _TASK_FIELDS if f not in fields]
-            if missing:
-                raise ValueError(f"{where}: a new task needs every field; missing {missing}")
-            tasks[name] = Task(name=name, **fields, provenance=provenance)
-    return Registry(tasks.values())
+        try:
+            if name in tasks:
+                old = tasks[name]
+                tasks[name] = replace(
+                    old,
+                    **fields,
+                    provenance={**old.provenance, **provenance},
+                    version=old.version + 1,
+                )
+            else:
+                missing = [f for f in _TASK_FIELDS if f not in fields]
+                if missing:
+                    raise ValueError(f"a new task needs every field; missing {missing}")
+                tasks[name] = Task(name=str(name), **fields, provenance=provenance)
+        except ValueError as err:
+            raise InputError(f"{where}: {err}") from None
+    try:
+        return Registry(tasks.values())
+    except ValueError as err:
+        raise InputError(f"{path}: {err}") from None
