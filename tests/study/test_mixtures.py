@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tasktransfer.contracts import StudyLayout
 from tasktransfer.data.mixture import MixtureFile, write_mixture
 from tasktransfer.errors import InputError
 from tasktransfer.study import StudyConfig, load_study_config, run_study
@@ -91,7 +92,8 @@ def test_each_mixture_adds_one_finetune_cell_per_run():
     assert [c.seed for c in mixture_cells] == [0, 1]
     assert all(c.mixture == MIX for c in mixture_cells)
     assert all(c.mixture is None for c in cells if c.source != "mixA")
-    assert mixture_cells[0].folder(Path("s")) == Path("s/cells/tiny/seed_0/mixA")
+    folder = mixture_cells[0].files(StudyLayout(Path("s"))).folder
+    assert folder == Path("s/cells/tiny/seed_0/mixA")
     assert len({c.key for c in cells}) == len(cells)
 
 
@@ -120,7 +122,7 @@ def test_task_results_leave_out_the_mixture_rows(tmp_path):
     ]
     with (tmp_path / "results.csv").open("w", newline="") as f:
         csv.writer(f).writerows(rows)
-    path = write_task_results(tmp_path, exclude={"mixA"})
+    path = write_task_results(StudyLayout(tmp_path), exclude={"mixA"})
     with path.open(newline="") as f:
         assert list(csv.reader(f)) == [rows[0], rows[1], rows[3]]
 
@@ -154,7 +156,7 @@ def test_a_study_with_a_mixture_reports_it_as_a_source(random_model, tmp_path):
     assert all(int(r["n_total"]) == 6 for r in results)
 
     (cell,) = [c for c in outcome.cells if c.source == "mixA"]
-    meta = json.loads((cell.folder(tmp_path) / "adapter" / "meta.json").read_text())
+    meta = json.loads((cell.files(StudyLayout(tmp_path)).adapter / "meta.json").read_text())
     assert meta["mixture"] == MIX and meta["data"]["n_examples"] == sum(MIX.values())
 
     # The transfer analysis sees the tasks only; the mixture rows stay in results.csv.

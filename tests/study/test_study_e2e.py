@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tasktransfer.contracts import StudyLayout
 from tasktransfer.study import load_study_config, run_study
 
 pytestmark = pytest.mark.slow
@@ -132,6 +133,6 @@ def test_a_cell_trains_at_the_configured_difficulty(tmp_path):
     config = load_study_config("quickstart", [*SMALL, *overrides], output=tmp_path)
     cell = next(cell for cell in plan_study(config) if cell.source == "Counting")
     run_cell(cell, config, tmp_path)
-    trained = json.loads((cell.folder(tmp_path) / "adapter" / "meta.json").read_text())
+    trained = json.loads((cell.files(StudyLayout(tmp_path)).adapter / "meta.json").read_text())
     harder = load_examples("synthetic", ["Counting"], "train", limit=8, difficulty=0.5)
     assert trained["data"]["fingerprint"] == fingerprint(harder["Counting"])

@@ -13,7 +13,6 @@ This is the one entry check of the analysis: every problem with a row is an
 
 from __future__ import annotations
 
-import csv
 import math
 import warnings
 from collections.abc import Mapping, Sequence
@@ -24,12 +23,9 @@ import numpy as np
 
 from tasktransfer.analysis import reference
 from tasktransfer.analysis.metrics import pgf
+from tasktransfer.contracts import PGF_COLUMNS, REQUIRED_COLUMNS, ZERO_SHOT, parse_row, read_csv
 from tasktransfer.errors import InputError
 from tasktransfer.tasks import REGISTRY, Registry, UnknownTaskError
-
-ZERO_SHOT = "zero-shot"
-RESULTS_COLUMNS = ("model", "run", "source", "target", "n_correct", "n_total")
-PGF_COLUMNS = ("seed", "ft_task", "task", "perfection_gap_factor")
 
 
 class IncompleteTableWarning(UserWarning):
@@ -176,24 +172,18 @@ def read_table(
         One per model in the table, in order of first appearance.
     """
     path = Path(path)
-    with path.open(newline="") as f:
-        reader = csv.DictReader(f)
-        header = [c.strip() for c in reader.fieldnames or []]
-        reader.fieldnames = header
-        is_pgf = "perfection_gap_factor" in header
-        required = PGF_COLUMNS if is_pgf else RESULTS_COLUMNS
-        if not is_pgf and (model is not None or "model" not in header):
-            required = tuple(c for c in RESULTS_COLUMNS if c != "model")
-        missing = [c for c in required if c not in header]
-        if missing:
-            kind = "published PGF table" if is_pgf else "results table"
-            raise InputError(
-                f"{path}, line 1: missing column(s) {', '.join(missing)}; a {kind} needs "
-                f"{','.join(required)} (a PGF table needs {','.join(PGF_COLUMNS)})"
-            )
-        rows = [(reader.line_num, row) for row in reader]
-    if not rows:
-        raise InputError(f"{path}: the table has a header but no rows")
+    rows, header = read_csv(path)
+    is_pgf = "perfection_gap_factor" in header
+    required = PGF_COLUMNS if is_pgf else REQUIRED_COLUMNS
+    if not is_pgf and (model is not None or "model" not in header):
+        required = tuple(c for c in REQUIRED_COLUMNS if c != "model")
+    missing = [c for c in required if c not in header]
+    if missing:
+        kind = "published PGF table" if is_pgf else "results table"
+        raise InputError(
+            f"{path}, line 1: missing column(s) {', '.join(missing)}; a {kind} needs "
+            f"{','.join(required)} (a PGF table needs {','.join(PGF_COLUMNS)})"
+        )
     in_column = list(dict.fromkeys((row.get("model") or "").strip() for _, row in rows))
     if model is not None and len(in_column) > 1:
         raise InputError(
@@ -214,56 +204,51 @@ def read_table(
 
 def _parse_rows(path, rows, *, is_pgf, registry, model):
     """{(model, run, source, target): (line, value)}, every row checked."""
-    run_col, source_col, target_col = PGF_COLUMNS[:3] if is_pgf else RESULTS_COLUMNS[1:4]
     default_label = infer_label(path)
     records: dict[tuple, tuple] = {}
     for line, row in rows:
         where = f"{path}, line {line}"
-        for column in (run_col, source_col, target_col):
-            if not (row.get(column) or "").strip():
-                raise InputError(f"{where}, column {column!r}: empty value")
-        run, source, target = (row[c].strip() for c in (run_col, source_col, target_col))
-        for column, task in ((source_col, source), (target_col, target)):
+        if is_pgf:
+            key, value = _pgf_row(row, where, model or default_label)
+            columns = PGF_COLUMNS[:3]
+        else:
+            parsed = parse_row(row, where, model=model, default_model=default_label)
+            key, value = parsed.key, parsed.accuracy
+            columns = REQUIRED_COLUMNS[1:4]
+        for column, task in zip(columns[1:], key[2:], strict=True):
             if column == "source" and task == ZERO_SHOT:
                 continue
             try:
                 registry[task]
             except UnknownTaskError as err:
                 raise InputError(f"{where}, column {column!r}: {err}") from None
-        if is_pgf:
-            value = _number(row["perfection_gap_factor"], float, where, "perfection_gap_factor")
-            if math.isinf(value):
-                raise InputError(f"{where}, column 'perfection_gap_factor': infinite value")
-        else:
-            correct = _number(row["n_correct"], int, where, "n_correct")
-            total = _number(row["n_total"], int, where, "n_total")
-            if total <= 0:
-                raise InputError(f"{where}, column 'n_total': must be positive, got {total}")
-            if not 0 <= correct <= total:
-                raise InputError(
-                    f"{where}, column 'n_correct': {correct} is not within 0..n_total={total}"
-                )
-            value = correct / total
-        label = model or (row.get("model") or "").strip() or default_label
-        key = (label, run, source, target)
         if key in records:
+            run_col, source_col, target_col = columns
             raise InputError(
-                f"{where}: duplicate row for model {key[0]!r}, {run_col} {run!r}, "
-                f"{source_col} {source!r}, {target_col} {target!r} "
+                f"{where}: duplicate row for model {key[0]!r}, {run_col} {key[1]!r}, "
+                f"{source_col} {key[2]!r}, {target_col} {key[3]!r} "
                 f"(first at line {records[key][0]})"
             )
         records[key] = (line, value)
     return records
 
 
-def _number(text, kind, where, column):
+def _pgf_row(row, where, label):
+    """``((model, run, source, target), PGF)`` of a published PGF table's row."""
+    for column in PGF_COLUMNS[:3]:
+        if not (row.get(column) or "").strip():
+            raise InputError(f"{where}, column {column!r}: empty value")
+    run, source, target = (row[c].strip() for c in PGF_COLUMNS[:3])
+    text = row["perfection_gap_factor"]
     try:
-        return kind((text or "").strip())
+        value = float((text or "").strip())
     except ValueError:
         raise InputError(
-            f"{where}, column {column!r}: expected {'an integer' if kind is int else 'a number'}, "
-            f"got {text!r}"
+            f"{where}, column 'perfection_gap_factor': expected a number, got {text!r}"
         ) from None
+    if math.isinf(value):
+        raise InputError(f"{where}, column 'perfection_gap_factor': infinite value")
+    return (label, run, source, target), value
 
 
 def _axes(path, label, records, registry):

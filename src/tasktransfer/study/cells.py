@@ -18,16 +18,19 @@ import shutil
 import socket
 import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import tasktransfer
-from tasktransfer.analysis import ZERO_SHOT  # the results-table contract's baseline label
+from tasktransfer.contracts import ZERO_SHOT, CellLayout, Prediction, ResultRow, StudyLayout
 from tasktransfer.errors import InputError
-from tasktransfer.files import slugs, write_atomic, write_json_atomic
+from tasktransfer.files import slugs, write_json_atomic
 from tasktransfer.model import ModelConfig
 from tasktransfer.study.config import StudyConfig, run_label
+from tasktransfer.study.store import write_done
 
 
 @dataclass(frozen=True)
@@ -59,8 +62,9 @@ class Cell:
         """``<model>/<run>/<source>``, the name ``--force`` and ``status`` use."""
         return f"{model_label(self.model)}/{self.run}/{self.source_label}"
 
-    def folder(self, study_dir: Path) -> Path:
-        return study_dir / "cells" / self.model_slug / self.run / self.source_label
+    def files(self, layout: StudyLayout) -> CellLayout:
+        """This cell's folder in the study of ``layout``."""
+        return layout.cell(self.model_slug, self.run, self.source_label)
 
 
 def model_label(model: ModelConfig) -> str:
@@ -128,87 +132,95 @@ def plan_cells(
     return cells
 
 
-def run_cell(cell: Cell, config: StudyConfig, study_dir: Path) -> list[dict[str, Any]]:
+def run_cell(cell: Cell, config: StudyConfig, study_dir: Path) -> list[ResultRow]:
     """Run one cell into its folder and return its results rows.
 
     The folder is cleared first (a partial earlier attempt is redone from scratch);
     ``done.json`` is written last. On an exception ``failed.json`` records it and the
     exception propagates.
     """
-    folder = cell.folder(study_dir)
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
+    files = cell.files(StudyLayout(study_dir))
+    shutil.rmtree(files.folder, ignore_errors=True)
+    files.folder.mkdir(parents=True)
     write_json_atomic(
-        folder / "running.json",
+        files.running,
         {"cell": cell.name, "pid": os.getpid(), "host": socket.gethostname(), "at": time.time()},
     )
     try:
-        rows, predictions, timing = _finetune_and_evaluate(cell, config, folder)
+        rows, predictions, timing = _finetune_and_evaluate(cell, config, files)
     except BaseException as err:
         write_json_atomic(
-            folder / "failed.json",
+            files.failed,
             {"cell": cell.name, "error": repr(err), "traceback": traceback.format_exc()},
         )
         raise
     finally:
-        (folder / "running.json").unlink(missing_ok=True)
-    write_atomic(
-        folder / "predictions.jsonl",
-        "".join(json.dumps(p, sort_keys=True) + "\n" for p in predictions),
-    )
-    write_json_atomic(
-        folder / "done.json", {"cell": cell.name, "key": cell.key, "rows": rows, "timing": timing}
+        files.running.unlink(missing_ok=True)
+    write_done(
+        files, name=cell.name, key=cell.key, rows=rows, predictions=predictions, timing=timing
     )
     return rows
 
 
-def _finetune_and_evaluate(cell: Cell, config: StudyConfig, folder: Path):
-    # Heavy imports here: planning a study or reading its status needs no torch.
+@contextmanager
+def _torch_threads(n: int) -> Iterator[None]:
+    """Run the block with ``n`` torch threads, then restore the caller's count."""
     import torch
 
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _finetune_and_evaluate(cell: Cell, config: StudyConfig, files: CellLayout):
+    # Heavy imports here: planning a study or reading its status needs no torch.
     from tasktransfer.model import evaluate, finetune
 
-    # The same thread count under every executor keeps CPU results identical.
-    torch.set_num_threads(config.executor.cpus_per_cell)
     timing: dict[str, float] = {}
     adapter = None
-    if cell.source is not None:
+    # The same thread count under every executor keeps CPU results identical.
+    with _torch_threads(config.executor.cpus_per_cell):
+        if cell.source is not None:
+            started = time.perf_counter()
+            data = config.train_data
+            if cell.mixture is not None:
+                train = data.sample(cell.mixture, seed=cell.seed)
+                meta = {"mixture": cell.mixture}
+            else:
+                train, meta = data.load([cell.source])[cell.source], {}
+            adapter = finetune(
+                cell.model,
+                train,
+                files.adapter,
+                config=config.finetune,
+                seed=cell.seed,
+                extra_meta={"source": cell.source, **meta},
+            )
+            timing["finetune_s"] = time.perf_counter() - started
         started = time.perf_counter()
-        data = config.train_data
-        if cell.mixture is not None:
-            train = data.sample(cell.mixture, seed=cell.seed)
-            meta = {"mixture": cell.mixture}
-        else:
-            train, meta = data.load([cell.source])[cell.source], {}
-        adapter = finetune(
-            cell.model,
-            train,
-            folder / "adapter",
-            config=config.finetune,
-            seed=cell.seed,
-            extra_meta={"source": cell.source, **meta},
+        targets = config.eval_data.load(config.tasks)
+        result = evaluate(
+            cell.model, targets, adapters={cell.source_label: adapter}, config=config.evaluation
         )
-        timing["finetune_s"] = time.perf_counter() - started
-    started = time.perf_counter()
-    targets = config.eval_data.load(config.tasks)
-    result = evaluate(
-        cell.model, targets, adapters={cell.source_label: adapter}, config=config.evaluation
-    )
-    timing["evaluate_s"] = time.perf_counter() - started
+        timing["evaluate_s"] = time.perf_counter() - started
     identity = {"model": model_label(cell.model), "run": cell.run, "source": cell.source_label}
     rows = [
-        {
+        ResultRow(
             **identity,
-            "target": row["target"],
-            "n_correct": row["n_correct"],
-            "n_total": row["n_total"],
-            "answer_counts": row["answer_counts"],
-            "n_unparsed": row["n_unparsed"],
-            "collapsed": row["collapsed"],
-        }
+            target=row["target"],
+            n_correct=row["n_correct"],
+            n_total=row["n_total"],
+            answer_counts=row["answer_counts"],
+            n_unparsed=row["n_unparsed"],
+            collapsed=row["collapsed"],
+        )
         for row in result.rows
     ]
     predictions = [
-        {**identity, **{k: v for k, v in p.items() if k != "adapter"}} for p in result.predictions
+        Prediction(**identity, **{k: v for k, v in p.items() if k != "adapter"})
+        for p in result.predictions
     ]
     return rows, predictions, timing

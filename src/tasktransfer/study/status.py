@@ -6,7 +6,8 @@ import os
 import socket
 from pathlib import Path
 
-from tasktransfer.study.store import DONE, FAILED, RUNNING, cell_state, read_json
+from tasktransfer.contracts import CellLayout, StudyLayout
+from tasktransfer.study.store import DONE, FAILED, RUNNING, cell_state, done_rows, read_json
 
 INTERRUPTED = "interrupted"
 
@@ -30,19 +31,19 @@ def study_status(study_dir: Path) -> list[dict[str, str]]:
     the targets whose predictions collapsed onto one answer letter.
     """
     rows = []
-    for entry in read_json(study_dir / "plan.json") or []:
-        folder = study_dir / entry["folder"]
-        state = cell_state(folder, entry["key"])
+    layout = StudyLayout(study_dir)
+    for entry in read_json(layout.plan) or []:
+        cell = CellLayout(study_dir / entry["folder"])
+        state = cell_state(cell, entry["key"])
         detail = ""
         if state == DONE:
-            rows_done = read_json(folder / "done.json")["rows"]
-            collapsed = [r["target"] for r in rows_done if r.get("collapsed")]
+            collapsed = [r.target for r in done_rows(cell) if r.collapsed]
             if collapsed:
                 detail = f"collapsed onto one letter: {', '.join(collapsed)}"
         elif state == FAILED:
-            detail = (read_json(folder / "failed.json") or {}).get("error", "")
+            detail = (read_json(cell.failed) or {}).get("error", "")
         elif state == RUNNING:
-            marker = read_json(folder / "running.json") or {}
+            marker = read_json(cell.running) or {}
             detail = f"pid {marker.get('pid')} on {marker.get('host')}"
             if marker.get("host") == socket.gethostname() and not _alive(marker.get("pid", -1)):
                 state = INTERRUPTED

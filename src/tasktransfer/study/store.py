@@ -1,47 +1,31 @@
-"""The study folder on disk: atomic writes, cell markers, and the results table.
+"""A study's state on disk: cell markers, and the study tables gathered from done cells.
 
-Layout of a study folder::
-
-    config.yaml              the resolved configuration
-    environment.json         package versions, git commit, device
-    cells/<model>/<run>/<source>/
-        running.json         written when the cell starts (pid, host, time)
-        failed.json          written when the cell raised (error, traceback)
-        adapter/             the finetuned adapter (finetune cells)
-        predictions.jsonl    one line per evaluated question
-        rows.csv             this cell's rows of the results table
-        done.json            written LAST, atomically: the cell's key and rows
-    results.csv              every done cell's rows (DESIGN.md format)
-    task_results.csv         results.csv without the mixture sources (studies with mixtures)
-    predictions.jsonl        every done cell's predictions
-    selection_plan.json      the selection section's mixtures and arms (studies with one)
-    analysis/                analyze outputs and report.html (and selection.csv/.json)
-
-A cell counts as done only when ``done.json`` exists and holds the cell's current key, so a
-killed cell (no marker) or a cell whose inputs changed (another key) is redone.
+File names come from :class:`tasktransfer.contracts.StudyLayout` and the tables' format from
+:mod:`tasktransfer.contracts.results`. A cell counts as done only when its ``done.json``
+exists and holds the cell's current key, so a killed cell (no marker) or a cell whose inputs
+changed (another key) is redone. ``done.json`` is written last and atomically, after the
+cell's predictions.
 """
 
 from __future__ import annotations
 
-import csv
-import io
+import dataclasses
 import json
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import Any
 
-from tasktransfer.files import write_atomic
-
-RESULTS_COLUMNS = (
-    "model",
-    "run",
-    "source",
-    "target",
-    "n_correct",
-    "n_total",
-    "answer_counts",
-    "n_unparsed",
+from tasktransfer.contracts import (
+    CellLayout,
+    Prediction,
+    ResultRow,
+    StudyLayout,
+    predictions_jsonl_text,
+    read_results,
+    write_results,
 )
+from tasktransfer.files import write_atomic, write_json_atomic
+
 DONE, RUNNING, FAILED, PENDING, STALE = "done", "running", "failed", "pending", "stale"
 
 
@@ -53,66 +37,60 @@ def read_json(path: Path) -> Any:
         return None
 
 
-def results_csv_text(rows: Iterable[dict[str, Any]]) -> str:
-    """Rows of the results table as CSV text (``answer_counts`` as a JSON object)."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=RESULTS_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        out = {column: row.get(column, "") for column in RESULTS_COLUMNS}
-        out["answer_counts"] = json.dumps(row.get("answer_counts") or {}, sort_keys=True)
-        writer.writerow(out)
-    return buffer.getvalue()
-
-
-def cell_state(folder: Path, key: str) -> str:
+def cell_state(cell: CellLayout, key: str) -> str:
     """One of ``done``, ``stale`` (done for other inputs), ``failed``, ``running``, ``pending``."""
-    done = read_json(folder / "done.json")
+    done = read_json(cell.done)
     if done is not None:
         return DONE if done.get("key") == key else STALE
-    if (folder / "failed.json").exists():
+    if cell.failed.exists():
         return FAILED
-    if (folder / "running.json").exists():
+    if cell.running.exists():
         return RUNNING
     return PENDING
 
 
-def done_rows(folder: Path) -> list[dict[str, Any]]:
+def write_done(
+    cell: CellLayout,
+    *,
+    name: str,
+    key: str,
+    rows: Sequence[ResultRow],
+    predictions: Sequence[Prediction],
+    timing: dict[str, float],
+) -> None:
+    """Record a finished cell: its predictions, then (last) its marker with its rows."""
+    write_atomic(cell.predictions, predictions_jsonl_text(predictions))
+    marker = {"cell": name, "key": key, "rows": [dataclasses.asdict(r) for r in rows]}
+    write_json_atomic(cell.done, {**marker, "timing": timing})
+
+
+def done_rows(cell: CellLayout) -> list[ResultRow]:
     """The results rows recorded in a done cell's marker."""
-    return read_json(folder / "done.json")["rows"]
+    return [ResultRow(**row) for row in read_json(cell.done)["rows"]]
 
 
-def write_study_tables(study_dir: Path, cell_folders: Sequence[Path]) -> int:
+def write_study_tables(layout: StudyLayout, cells: Sequence[CellLayout]) -> int:
     """Rewrite ``results.csv`` and ``predictions.jsonl`` from the done cells, in plan order.
 
     Returns the number of result rows written.
     """
-    rows: list[dict[str, Any]] = []
+    rows: list[ResultRow] = []
     predictions: list[str] = []
-    for folder in cell_folders:
-        if not (folder / "done.json").exists():
+    for cell in cells:
+        if not cell.done.exists():
             continue
-        rows.extend(done_rows(folder))
-        predictions.extend(
-            line for line in (folder / "predictions.jsonl").read_text().splitlines() if line
-        )
-    write_atomic(study_dir / "results.csv", results_csv_text(rows))
-    write_atomic(study_dir / "predictions.jsonl", "".join(p + "\n" for p in predictions))
+        rows.extend(done_rows(cell))
+        predictions.extend(line for line in cell.predictions.read_text().splitlines() if line)
+    write_results(layout.results, rows)
+    write_atomic(layout.predictions, "".join(p + "\n" for p in predictions))
     return len(rows)
 
 
-def write_task_results(study_dir: Path, *, exclude: Collection[str]) -> Path:
+def write_task_results(layout: StudyLayout, *, exclude: Collection[str]) -> Path:
     """Write ``task_results.csv``: the rows of ``results.csv`` whose source is not excluded.
 
     The analysis reads a task-by-task transfer table, so a study with mixtures analyses
     its rows without the mixture labels (``exclude``); ``results.csv`` keeps every row.
     """
-    with (study_dir / "results.csv").open(newline="") as f:
-        reader = csv.DictReader(f)
-        columns = reader.fieldnames or RESULTS_COLUMNS
-        rows = [row for row in reader if row["source"] not in exclude]
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return write_atomic(study_dir / "task_results.csv", buffer.getvalue())
+    rows = [row for row in read_results(layout.results) if row.source not in exclude]
+    return write_results(layout.task_results, rows)
