@@ -15,10 +15,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import yaml
 
 import tasktransfer
+from tasktransfer.contracts import StudyLayout
 from tasktransfer.errors import InputError, TaskTransferError
 from tasktransfer.files import write_atomic, write_json_atomic
 from tasktransfer.study.cells import Cell, plan_cells
@@ -48,6 +50,9 @@ def plan_study(config: StudyConfig) -> list[Cell]:
     """Load (and so check) every task's data, then plan the study's cells.
 
     Fails early, before any cell runs, when the hub or a training folder is unreachable.
+    Each task's training examples are read once; a mixture's fingerprint is derived from
+    those of its tasks' pools, its counts and the run's seed, which fix what the cell
+    will sample (see :func:`mixture_fingerprint`), so planning samples no mixture.
     """
     from tasktransfer.data import fingerprint
 
@@ -65,18 +70,52 @@ def plan_study(config: StudyConfig) -> list[Cell]:
     with _loading(config.train_data, "train_data"):
         train = config.train_data.load(config.tasks)
     train_fingerprints = {task: fingerprint(train[task]) for task in config.tasks}
-    # A mixture's examples depend on the run's seed: one fingerprint per (mixture, seed).
-    mixture_fingerprints = {}
-    for label, mixture in config.mixtures.items():
-        for seed in config.seeds:
-            with _loading(config.train_data, f"mixture {label!r}"):
-                examples = config.train_data.sample(mixture.mixture, seed=seed)
-            mixture_fingerprints[(label, seed)] = fingerprint(examples)
+    pools = _mixture_pools(config)
+    mixture_fingerprints = {
+        (label, seed): mixture_fingerprint(pools, mixture.mixture, seed=seed)
+        for label, mixture in config.mixtures.items()
+        for seed in config.seeds
+    }
     return plan_cells(
         config,
         eval_fingerprint=eval_fingerprint,
         train_fingerprints=train_fingerprints,
         mixture_fingerprints=mixture_fingerprints,
+    )
+
+
+def _mixture_pools(config: StudyConfig) -> dict[str, str]:
+    """Fingerprint of the whole training pool of every task some mixture draws from.
+
+    The pool is the split without the study's ``limit``, since a mixture samples from all
+    of it (:func:`tasktransfer.data.mixture.sample_mixture`).
+    """
+    from tasktransfer.data import fingerprint
+
+    tasks = list(dict.fromkeys(t for m in config.mixtures.values() for t in m.mixture))
+    if not tasks:
+        return {}
+    pool = config.train_data.model_copy(update={"limit": None})
+    with _loading(pool, "the mixtures' training data"):
+        examples = pool.load(tasks)
+    return {task: fingerprint(examples[task]) for task in tasks}
+
+
+def mixture_fingerprint(pools: dict[str, str], counts: dict[str, int], *, seed: int) -> str:
+    """What fixes a mixture's examples: its tasks' pools, its counts and the run's seed.
+
+    Examples
+    --------
+    >>> a = mixture_fingerprint({"Counting": "f1"}, {"Counting": 5}, seed=0)
+    >>> a == mixture_fingerprint({"Counting": "f1"}, {"Counting": 5}, seed=1)
+    False
+    >>> a == mixture_fingerprint({"Counting": "f2"}, {"Counting": 5}, seed=0)
+    False
+    """
+    from tasktransfer.study.cells import content_key
+
+    return content_key(
+        {"pools": {t: pools[t] for t in counts}, "counts": dict(counts), "seed": seed}
     )
 
 
@@ -142,6 +181,58 @@ def select_forced(cells: Sequence[Cell], patterns: Sequence[str]) -> set[str]:
     return forced
 
 
+class StudyPart(Protocol):
+    """A feature that plugs into the steps of :func:`run_study` (mixtures, selection)."""
+
+    def prepare(self, config: StudyConfig, layout: StudyLayout) -> StudyConfig:
+        """Before planning: the configuration the cells are planned from."""
+
+    def before_analysis(self, config: StudyConfig, layout: StudyLayout, table: Path) -> Path:
+        """After every cell is done: write the part's tables; return the table to analyse."""
+
+
+class MixturesPart:
+    """Mixture sources: their rows stay in ``results.csv``; the transfer matrix is task by task."""
+
+    def prepare(self, config: StudyConfig, layout: StudyLayout) -> StudyConfig:
+        return config
+
+    def before_analysis(self, config: StudyConfig, layout: StudyLayout, table: Path) -> Path:
+        if not config.mixtures:
+            return table
+        return write_task_results(layout, exclude=config.mixtures)
+
+
+class SelectionPart:
+    """The selection experiment: its mixtures are planned before the cells, compared after."""
+
+    def __init__(self) -> None:
+        self.plan = None
+
+    def prepare(self, config: StudyConfig, layout: StudyLayout) -> StudyConfig:
+        if config.selection is None:
+            return config
+        from tasktransfer.study.selection import plan_json, plan_selection, with_selection
+
+        # config.yaml keeps the section; the mixtures it expands into are planned each run.
+        self.plan = plan_selection(config)
+        write_json_atomic(layout.selection_plan, plan_json(self.plan))
+        return with_selection(config, self.plan)
+
+    def before_analysis(self, config: StudyConfig, layout: StudyLayout, table: Path) -> Path:
+        from tasktransfer.report.files import SELECTION_CSV, SELECTION_JSON
+
+        if self.plan is not None:
+            from tasktransfer.study.selection import write_selection
+
+            # Written before the report, which shows it (see tasktransfer.report).
+            write_selection(layout.results, self.plan, layout.analysis)
+        else:  # a section since removed must not leave its table in the report
+            for name in (SELECTION_CSV, SELECTION_JSON):
+                (layout.analysis / name).unlink(missing_ok=True)
+        return table
+
+
 def run_study(
     config: StudyConfig,
     *,
@@ -150,6 +241,10 @@ def run_study(
     analyse: bool = True,
 ) -> StudyOutcome:
     """Run every cell of ``config`` that is not done, then write results and the report.
+
+    The steps: prepare (record the configuration; each part may extend it), plan the
+    cells, execute those not done, collect the done cells' rows into ``results.csv``,
+    analyse. Mixtures and the selection experiment are :class:`StudyPart` s.
 
     Parameters
     ----------
@@ -170,56 +265,25 @@ def run_study(
     StudyFailed
         When some cells failed; every other cell's results are kept.
     """
-    study_dir = Path(config.output)
-    study_dir.mkdir(parents=True, exist_ok=True)
-    write_atomic(
-        study_dir / "config.yaml", yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False)
-    )
-    selection = None
-    if config.selection is not None:
-        from tasktransfer.study.selection import plan_json, plan_selection, with_selection
-
-        # config.yaml keeps the section; the mixtures it expands into are planned each run.
-        selection = plan_selection(config)
-        write_json_atomic(study_dir / "selection_plan.json", plan_json(selection))
-        config = with_selection(config, selection)
+    layout = StudyLayout(Path(config.output))
+    layout.root.mkdir(parents=True, exist_ok=True)
+    write_atomic(layout.config, yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False))
+    parts: list[StudyPart] = [MixturesPart(), SelectionPart()]
+    for part in parts:
+        config = part.prepare(config, layout)
     cells = plan_study(config)
-    write_json_atomic(
-        study_dir / "plan.json",
-        [
-            {
-                "cell": c.name,
-                "key": c.key,
-                "folder": str(c.folder(study_dir).relative_to(study_dir)),
-            }
-            for c in cells
-        ],
-    )
+    write_json_atomic(layout.plan, [_plan_entry(c, layout) for c in cells])
+    outcome = StudyOutcome(layout.root, cells)
     forced = select_forced(cells, force)
-    outcome = StudyOutcome(study_dir, cells)
     todo = []
     for cell in cells:
-        if cell.name not in forced and cell_state(cell.folder(study_dir), cell.key) == DONE:
+        if cell.name not in forced and cell_state(cell.files(layout), cell.key) == DONE:
             outcome.skipped.append(cell.name)
         else:
             todo.append(cell)
-    write_json_atomic(study_dir / "environment.json", environment())
-    folders = [cell.folder(study_dir) for cell in cells]
-
-    from tasktransfer.study.progress import CellProgress
-
-    with CellProgress(total=len(cells), done=len(outcome.skipped), enabled=progress) as bar:
-
-        def on_finish(cell: Cell, error: BaseException | None) -> None:
-            bar.finish(cell, error)
-            if error is None:
-                outcome.ran.append(cell.name)
-                write_study_tables(study_dir, folders)  # results.csv grows cell by cell
-
-        failures = EXECUTORS[config.executor.kind](
-            todo, config, study_dir, on_start=bar.start, on_finish=on_finish
-        )
-    write_study_tables(study_dir, folders)
+    write_json_atomic(layout.environment, environment())
+    failures = _execute(todo, config, layout, outcome, progress=progress)
+    write_study_tables(layout, [cell.files(layout) for cell in cells])
     if failures:
         lines = "\n".join(f"  {name}: {err!r}" for name, err in failures.items())
         raise StudyFailed(
@@ -228,19 +292,39 @@ def run_study(
         )
     if analyse:
         from tasktransfer.report import analyze_to_folder
-        from tasktransfer.report.files import SELECTION_CSV, SELECTION_JSON
 
-        table = study_dir / "results.csv"
-        if config.mixtures:
-            # The transfer matrix is task by task: mixture rows stay in results.csv only.
-            table = write_task_results(study_dir, exclude=config.mixtures)
-        if selection is not None:
-            from tasktransfer.study.selection import write_selection
-
-            # Written before the report, which shows it (see tasktransfer.report).
-            write_selection(study_dir / "results.csv", selection, study_dir / "analysis")
-        else:  # a section since removed must not leave its table in the report
-            for name in (SELECTION_CSV, SELECTION_JSON):
-                (study_dir / "analysis" / name).unlink(missing_ok=True)
-        outcome.report = analyze_to_folder([table], study_dir / "analysis", study_dir=study_dir)
+        table = layout.results
+        for part in parts:
+            table = part.before_analysis(config, layout, table)
+        outcome.report = analyze_to_folder([table], layout.analysis, study_dir=layout.root)
     return outcome
+
+
+def _plan_entry(cell: Cell, layout: StudyLayout) -> dict[str, str]:
+    folder = cell.files(layout).folder
+    return {"cell": cell.name, "key": cell.key, "folder": str(folder.relative_to(layout.root))}
+
+
+def _execute(
+    todo: Sequence[Cell],
+    config: StudyConfig,
+    layout: StudyLayout,
+    outcome: StudyOutcome,
+    *,
+    progress: bool,
+) -> dict[str, BaseException]:
+    """Run the pending cells on the configured executor; ``results.csv`` grows cell by cell."""
+    from tasktransfer.study.progress import CellProgress
+
+    cells = [cell.files(layout) for cell in outcome.cells]
+    with CellProgress(total=len(outcome.cells), done=len(outcome.skipped), enabled=progress) as bar:
+
+        def on_finish(cell: Cell, error: BaseException | None) -> None:
+            bar.finish(cell, error)
+            if error is None:
+                outcome.ran.append(cell.name)
+                write_study_tables(layout, cells)
+
+        return EXECUTORS[config.executor.kind](
+            todo, config, layout.root, on_start=bar.start, on_finish=on_finish
+        )
