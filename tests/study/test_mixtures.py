@@ -15,6 +15,8 @@ from tasktransfer.data.mixture import MixtureFile, write_mixture
 from tasktransfer.errors import InputError
 from tasktransfer.study import StudyConfig, load_study_config, run_study
 from tasktransfer.study.cells import plan_cells
+from tasktransfer.study.config import DataConfig
+from tasktransfer.study.runner import plan_study
 from tasktransfer.study.store import write_task_results
 
 BASE = {
@@ -111,6 +113,20 @@ def test_mixture_keys_are_stable_and_follow_counts_and_sampled_data():
     assert changed(plan(other_counts)) == ["tiny/seed_0/mixA", "tiny/seed_1/mixA"]
     other_sample = {("mixA", 0): "m0", ("mixA", 1): "changed"}
     assert changed(plan(config(mixtures={"mixA": MIX}), other_sample)) == ["tiny/seed_1/mixA"]
+
+
+def test_planning_derives_mixture_keys_without_sampling_a_mixture(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("planning sampled a mixture")
+
+    limited = {"split": "train", "limit": 20}
+    study = config(mixtures={"mixA": MIX}, train_data=limited)
+    monkeypatch.setattr(DataConfig, "sample", refuse)
+    keys = {c.name: c.key for c in plan_study(study)}
+    # A harder Counting pool changes what mixA samples (and the Counting cells), nothing else.
+    harder = config(mixtures={"mixA": MIX}, train_data={**limited, "difficulty": {"CN": 0.5}})
+    changed = sorted(c.name for c in plan_study(harder) if keys[c.name] != c.key)
+    assert changed == [f"tiny/seed_{s}/{src}" for s in (0, 1) for src in ("Counting", "mixA")]
 
 
 def test_task_results_leave_out_the_mixture_rows(tmp_path):
