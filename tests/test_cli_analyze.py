@@ -2,14 +2,12 @@
 
 import csv
 import json
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from tasktransfer.cli import app
 
-REFERENCE_DIR = Path(__file__).resolve().parents[2] / "shared" / "reference" / "sachdeva2026"
 LABEL = "qwen-2.5vl-32B-instruct"
 runner = CliRunner()
 
@@ -24,11 +22,11 @@ Qwen/Qwen2.5-VL-3B-Instruct,seed_0,Jigsaw,Jigsaw,8,8
 
 
 @pytest.fixture(scope="module")
-def out32(tmp_path_factory):
+def out32(tmp_path_factory, reference_dir):
     out = tmp_path_factory.mktemp("out32")
     result = runner.invoke(
         app,
-        ["analyze", "sachdeva2026:32B", "--out", str(out), "--reference-dir", str(REFERENCE_DIR)],
+        ["analyze", "sachdeva2026:32B", "--out", str(out), "--reference-dir", str(reference_dir)],
     )
     assert result.exit_code == 0, result.output
     assert "report.html" in result.output
@@ -54,10 +52,10 @@ def test_analyze_writes_analysis_json_with_the_design_structure(out32):
     assert list(analysis["scale"]) == [LABEL] and "pooled" not in analysis
 
 
-def test_analyze_writes_tables_that_agree_with_analysis_json(out32):
+def test_analyze_writes_tables_that_agree_with_analysis_json(out32, reference_dir):
     entry = json.loads((out32 / "analysis.json").read_text())["models"][LABEL]
     name = "task_transferability_data_perfection_gap_factor_qwen-2.5vl-32B-instruct.csv"
-    assert (out32 / f"pgf_{LABEL}.csv").read_bytes() == (REFERENCE_DIR / name).read_bytes()
+    assert (out32 / f"pgf_{LABEL}.csv").read_bytes() == (reference_dir / name).read_bytes()
     with (out32 / f"pgf_mean_{LABEL}.csv").open() as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 169
@@ -158,6 +156,22 @@ def test_main_turns_a_bad_table_into_one_line_and_exit_1(tmp_path, monkeypatch, 
     assert (
         err.startswith("Error: ") and "line 6, column 'n_correct'" in err and "Traceback" not in err
     )
+
+
+def test_main_refuses_a_binary_file_in_one_sentence(tmp_path, monkeypatch, capsys):
+    from tasktransfer.cli import main
+
+    weights = tmp_path / "model.safetensors"
+    weights.write_bytes(bytes(range(256)) * 8)
+    monkeypatch.setattr(
+        "sys.argv", ["tasktransfer", "analyze", str(weights), "--out", str(tmp_path)]
+    )
+    with pytest.raises(SystemExit) as exit_:
+        main()
+    assert exit_.value.code == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith(f"Error: {weights} is not a UTF-8 CSV text file")
 
 
 def test_labels_yaml_moves_a_task_to_another_level(tmp_path):

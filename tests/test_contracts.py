@@ -60,7 +60,7 @@ def test_a_bad_row_is_named_by_file_line_and_column(tmp_path, line, message):
 def test_a_binary_file_is_one_sentence_naming_it(tmp_path):
     path = tmp_path / "weights.bin"
     path.write_bytes(bytes(range(256)) * 4)
-    with pytest.raises(InputError, match=r"weights\.bin is not a CSV text file"):
+    with pytest.raises(InputError, match=r"weights\.bin is not a UTF-8 CSV text file"):
         read_results(path)
 
 

@@ -199,7 +199,10 @@ def read_csv(path: str | Path) -> tuple[list[tuple[int, dict[str, str]]], list[s
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except (UnicodeDecodeError, csv.Error) as err:
-        raise InputError(f"{path} is not a CSV text file ({err.__class__.__name__})") from None
+        raise InputError(
+            f"{path} is not a UTF-8 CSV text file ({err.__class__.__name__}): give a results "
+            "table or a published PGF table"
+        ) from None
     if not header:
         raise InputError(f"{path} is empty: a table needs a header line and rows")
     if not rows:
