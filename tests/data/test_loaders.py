@@ -18,7 +18,7 @@ from tasktransfer.data.images import encode_png
 from tasktransfer.data.synthetic import TASKS as SYNTHETIC_TASKS
 from tasktransfer.data.synthetic import generate
 from tasktransfer.errors import InputError
-from tasktransfer.tasks import UnknownTaskError
+from tasktransfer.tasks import UnknownTaskError, load_registry
 
 TASKS = ["Counting", "Jigsaw", "Relative_Reflectance"]
 
@@ -162,8 +162,10 @@ def test_empty_split_duplicate_idx_unknown_task_and_missing_split(tmp_path):
     write_folder(tmp_path, "val", {"Counting": twice})
     with pytest.raises(DataError, match=r"idx 'val_Counting_0': idx appears twice"):
         load_examples(str(tmp_path), ["Counting"], "val")
-    with pytest.raises(DataError, match=r"Unknown task 'Countin'. Did you mean: Counting"):
+    with pytest.raises(UnknownTaskError, match=r"Unknown task 'Countin'. Did you mean: Counting"):
         load_examples(str(tmp_path), ["Countin"], "val")
+    with pytest.raises(DataError, match=r"no folder for task 'Jigsaw'; the task folders are: Co"):
+        load_examples(str(tmp_path), ["JG"], "val")
     with pytest.raises(DataError, match=r"no file for split 'test'.*found: \['val.parquet'\]"):
         load_examples(str(tmp_path), ["Counting"], "test")
 
@@ -271,3 +273,48 @@ def test_parquet_without_required_field(tmp_path):
     )
     with pytest.raises(DataError, match=r"row 1, idx '1': field 'choices' is missing"):
         load_examples(str(tmp_path), ["Counting"], "val")
+
+
+def _user_registry(tmp_path, images):
+    path = tmp_path / "tasks.yaml"
+    path.write_text(
+        f"My_Task: {{abbrev: MT, images: {images}, choices: 2, level: low, granularity: crop}}"
+    )
+    return load_registry(path)
+
+
+def _user_examples(n):
+    # Relative_Depth questions (1 image, 2 choices) relabelled as the user's task.
+    return [replace(e, sub_task="My_Task") for e in generate("Relative_Depth", "val", n)]
+
+
+def test_a_user_task_loads_from_a_folder_through_its_registry(tmp_path):
+    write_folder(tmp_path / "data", "val", {"My_Task": _user_examples(3)})
+    registry = _user_registry(tmp_path, images=1)
+    data = load_examples(str(tmp_path / "data"), ["MT"], "val", registry=registry)
+    assert list(data) == ["My_Task"]
+    assert [e.idx for e in data["My_Task"]] == [f"val_Relative_Depth_{i}" for i in range(3)]
+    with pytest.raises(UnknownTaskError, match="Unknown task 'MT'"):
+        load_examples(str(tmp_path / "data"), ["MT"], "val")  # the built-in registry
+    with pytest.raises(DataError, match="the suite has no generator for task 'My_Task'"):
+        load_examples("synthetic", ["My_Task"], "val", registry=registry)
+
+
+def test_a_user_task_shape_is_checked_from_its_registry(tmp_path):
+    write_folder(tmp_path / "data", "val", {"My_Task": _user_examples(1)})
+    registry = _user_registry(tmp_path, images=2)
+    with pytest.raises(DataError, match="image_2 is missing; My_Task needs 2 image"):
+        load_examples(str(tmp_path / "data"), ["My_Task"], "val", registry=registry)
+
+
+def test_synthetic_difficulty_keys_take_abbreviations():
+    by_abbrev = load_examples("synthetic", ["JG"], "val", limit=1, difficulty={"JG": 0.7})
+    assert by_abbrev["Jigsaw"][0].meta["difficulty"] == 0.7
+
+
+def test_names_that_cannot_name_a_file_are_refused(tmp_path):
+    write_folder(tmp_path, "val", {"Counting": generate("Counting", "val", 1)})
+    with pytest.raises(DataError, match=r"split '../val' cannot name a file"):
+        load_examples(str(tmp_path), ["Counting"], "../val")
+    with pytest.raises(DataError, match=r"task '../x' cannot name a file"):
+        write_folder(tmp_path, "val", {"../x": generate("Counting", "val", 1)})

@@ -1,6 +1,7 @@
 """Mixture files (validated YAML, atomic writes) and their deterministic sampling."""
 
 import math
+from dataclasses import replace
 
 import pytest
 import yaml
@@ -16,7 +17,7 @@ from tasktransfer.data.mixture import (
     write_mixture,
 )
 from tasktransfer.errors import InputError
-from tasktransfer.tasks import REGISTRY
+from tasktransfer.tasks import REGISTRY, load_registry
 
 
 def provenance(**changes):
@@ -95,6 +96,39 @@ def test_bad_files_name_the_file_and_field(tmp_path, text, message):
     with pytest.raises(InputError, match=str(path)) as err:
         read_mixture(path)
     assert message in str(err.value)
+
+
+def test_abbreviations_are_read_as_names(tmp_path):
+    path = tmp_path / "mix.yaml"
+    path.write_text("mixture: {RD: 100, Counting: 50, jg: 1}\nprovenance:\n  targets: [SR]\n"
+                    "  rule: topk\n  budget: 151\n  pgf_source: x\n  model: tiny\n")  # fmt: skip
+    got = read_mixture(path)
+    assert list(got.mixture.items()) == [("Relative_Depth", 100), ("Counting", 50), ("Jigsaw", 1)]
+    assert got.provenance.targets == ["Spatial_Relation"]
+
+
+def test_a_task_named_twice_is_refused(tmp_path):
+    path = tmp_path / "mix.yaml"
+    path.write_text("mixture: {RD: 1, Relative_Depth: 2}\n")
+    with pytest.raises(InputError, match="listed twice .*: Relative_Depth"):
+        read_mixture(path)
+
+
+def test_a_user_task_resolves_through_the_registry_given(tmp_path):
+    tasks = tmp_path / "tasks.yaml"
+    tasks.write_text("My_Task: {abbrev: MT, images: 1, choices: 2, level: low, granularity: crop}")
+    path = tmp_path / "mix.yaml"
+    path.write_text("mixture: {MT: 3, RD: 2}\n")
+    registry = load_registry(tasks)
+    assert read_mixture(path, registry=registry).mixture == {"My_Task": 3, "Relative_Depth": 2}
+    with pytest.raises(InputError, match="Unknown task 'MT'"):
+        read_mixture(path)  # the built-in registry has no MT
+    # Sampling resolves through the registry too: 2 of 3 My_Task examples from a folder.
+    folder = tmp_path / "data"
+    user = [replace(example("Relative_Depth", i), sub_task="My_Task") for i in range(3)]
+    write_folder(folder, "train", {"My_Task": user})
+    got = sample_mixture(str(folder), {"MT": 2}, "train", seed=0, registry=registry)
+    assert len(got) == 2 and {e.idx for e in got} < {e.idx for e in user}
 
 
 def test_missing_file_is_file_not_found(tmp_path):

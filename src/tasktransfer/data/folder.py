@@ -11,6 +11,7 @@ folder. An optional ``meta`` column (JSON text) keeps a synthetic example's late
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -20,9 +21,16 @@ from tasktransfer.data.example import MAX_IMAGES, Example
 from tasktransfer.data.images import decode_image, encode_png
 from tasktransfer.data.validate import DataError
 from tasktransfer.files import atomic_path
-from tasktransfer.tasks import unknown_task_message
 
 _TEXT_FIELDS = ("idx", "question", "sub_task", "answer", "prompt", "explanation")
+# Task and split names become folder and file names: no separators, no leading dot.
+_SAFE_NAME = r"[A-Za-z0-9_][A-Za-z0-9_.-]*"
+
+
+def _safe(kind: str, name: str) -> str:
+    if not re.fullmatch(_SAFE_NAME, name):
+        raise DataError(f"{kind} {name!r} cannot name a file: use letters, digits, _ . -")
+    return name
 
 
 def folder_tasks(root: Path) -> list[str]:
@@ -32,8 +40,10 @@ def folder_tasks(root: Path) -> list[str]:
 
 def split_files(root: Path, task: str, split: str) -> list[Path]:
     """The data files of one task and split, or a :class:`DataError` saying what exists."""
+    _safe("split", split)
     if task not in folder_tasks(root):
-        raise DataError(f"{root}: {unknown_task_message(task, folder_tasks(root))}")
+        found = ", ".join(folder_tasks(root)) or "none"
+        raise DataError(f"{root}: no folder for task {task!r}; the task folders are: {found}")
     folder = root / task
     for candidates in (
         [folder / f"{split}.parquet"],
@@ -161,7 +171,7 @@ def write_folder(root: str | Path, split: str, examples_by_task: Mapping[str, Se
                     row[f"image_{k}"] = {"bytes": encode_png(row[f"image_{k}"]), "path": None}
             row["meta"] = json.dumps(example.meta, sort_keys=True) if example.meta else None
             rows.append(row)
-        path = Path(root) / task / f"{split}.parquet"
+        path = Path(root) / _safe("task", task) / f"{_safe('split', split)}.parquet"
         table = pa.Table.from_pylist(rows, schema=schema)
         with atomic_path(path) as tmp:
             pq.write_table(table, tmp)

@@ -16,6 +16,7 @@ import numpy as np
 from tasktransfer.data.example import Example
 from tasktransfer.data.validate import DataError, validate_examples
 from tasktransfer.errors import InputError
+from tasktransfer.tasks import REGISTRY, Registry
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,7 @@ def load_examples(
     require_answers: bool = False,
     image_size: int = 64,
     difficulty: float | Mapping[str, float] | None = None,
+    registry: Registry = REGISTRY,
 ) -> dict[str, list[Example]]:
     """Validated examples of each task in ``tasks`` for one split.
 
@@ -45,7 +47,7 @@ def load_examples(
         dataset id with one config per task, such as ``"BLINK-Benchmark/BLINK"`` (splits
         ``val``, ``test``).
     tasks : sequence of str
-        Task names.
+        Task names or abbreviations.
     split : str
     limit : int or None
         At most this many examples per task. Synthetic: the first ``limit`` questions
@@ -58,18 +60,23 @@ def load_examples(
     image_size : int, default=64
         Synthetic only: image side in pixels (at least 64).
     difficulty : float or mapping of str to float or None
-        Synthetic only: one difficulty for every task, or per task; None uses each task's
-        default.
+        Synthetic only: one difficulty for every task, or per task (by name or
+        abbreviation); None uses each task's default.
+    registry : Registry, default=REGISTRY
+        The tasks that exist (a study's may add its own, see
+        :func:`~tasktransfer.tasks.load_registry`).
 
     Returns
     -------
     dict of str to list of Example
-        In the order of ``tasks``.
+        By task name, in the order of ``tasks``.
 
     Raises
     ------
+    UnknownTaskError
+        A task the registry does not know.
     InputError
-        Unknown source or task, empty split, or an example that breaks the schema
+        Unknown source, a task the source lacks, empty split, or an example that breaks the schema
         (:class:`~tasktransfer.data.validate.DataError` names task, split and idx).
 
     Examples
@@ -77,19 +84,28 @@ def load_examples(
     >>> data = load_examples("synthetic", ["Counting"], "val", limit=2)
     >>> [(e.idx, len(e.images), len(e.choices)) for e in data["Counting"]]
     [('val_Counting_0', 1, 4), ('val_Counting_1', 1, 4)]
+    >>> list(load_examples("synthetic", ["RD"], "val", limit=1))
+    ['Relative_Depth']
     """
     if isinstance(tasks, str):
         tasks = [tasks]
     if limit is not None and limit < 1:
         raise InputError(f"limit must be a positive number of examples, got {limit}")
+    if isinstance(difficulty, Mapping):
+        difficulty = {registry.resolve(t).name: d for t, d in difficulty.items()}
     out: dict[str, list[Example]] = {}
-    for task in tasks:
+    for task in [registry.resolve(t).name for t in tasks]:
         if source == SYNTHETIC:
             examples = _synthetic(task, split, limit, seed, image_size, difficulty)
         else:
             examples = _read(source, task, split)
         validate_examples(
-            examples, source=source, task=task, split=split, require_answers=require_answers
+            examples,
+            source=source,
+            task=task,
+            split=split,
+            require_answers=require_answers,
+            registry=registry,
         )
         if source != SYNTHETIC:
             examples = subsample(examples, limit, seed=seed)
@@ -98,9 +114,13 @@ def load_examples(
 
 
 def _synthetic(task, split, limit, seed, image_size, difficulty) -> list[Example]:
-    from tasktransfer.data.synthetic import SPLITS, generate, get_synthetic_task
+    from tasktransfer.data.synthetic import SPLITS, TASKS, generate
 
-    get_synthetic_task(task)  # unknown names fail here, with suggestions
+    if task not in TASKS:  # a registered task, but one of a user's own
+        raise DataError(
+            f"synthetic: the suite has no generator for task {task!r} (it generates "
+            f"{', '.join(TASKS)}); give that task's data as a folder"
+        )
     if split not in SPLITS:
         raise DataError(f"synthetic: unknown split {split!r}; known: {', '.join(SPLITS)}")
     if isinstance(difficulty, Mapping):

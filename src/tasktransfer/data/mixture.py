@@ -15,8 +15,11 @@ The file ``tasktransfer select`` writes, and ``finetune`` and studies read::
       pgf:                   # the evidence: source -> target -> PGF over runs
         Counting: {Relative_Depth: {mean: 0.21, std: 0.05, min: 0.15, max: 0.26, n_runs: 4}}
 
-A hand-written file needs only ``mixture``. Unknown keys, unknown task names and counts
-that are not positive integers are errors naming the file and the field.
+A hand-written file needs only ``mixture``. Tasks are named or abbreviated (``RD: 100``)
+and stored by name. Unknown keys, unknown task names and counts that are not positive
+integers are errors naming the file and the field. Task names resolve through the registry
+given to :func:`read_mixture` (or, for the models, in the validation context under
+``"registry"``; the built-in one otherwise).
 """
 
 from __future__ import annotations
@@ -25,24 +28,40 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from tasktransfer.data.example import Example
 from tasktransfer.data.loaders import load_examples
 from tasktransfer.errors import InputError
 from tasktransfer.files import write_atomic
-from tasktransfer.tasks import REGISTRY, UnknownTaskError
+from tasktransfer.tasks import REGISTRY, Registry, UnknownTaskError, registry_in
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _known(task: str) -> str:
+def task_names(tasks, info: ValidationInfo) -> list[str]:
+    """Each of ``tasks`` (names or abbreviations) by name, through the context's registry.
+
+    For pydantic validators: an unknown or repeated task is a ``ValueError``.
+    """
+    registry = registry_in(info.context)
     try:
-        return REGISTRY[task].name
+        names = [registry.resolve(task).name for task in tasks]
     except UnknownTaskError as err:  # pydantic reports ValueErrors, not KeyErrors
         raise ValueError(str(err)) from None
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise ValueError(f"tasks listed twice (by name or abbreviation): {', '.join(twice)}")
+    return names
 
 
 class PGFSpread(_Strict):
@@ -77,8 +96,8 @@ class Provenance(_Strict):
 
     @field_validator("targets")
     @classmethod
-    def _known_targets(cls, targets: list[str]) -> list[str]:
-        return [_known(t) for t in targets]
+    def _known_targets(cls, targets: list[str], info: ValidationInfo) -> list[str]:
+        return task_names(targets, info)
 
 
 class MixtureFile(_Strict):
@@ -99,8 +118,8 @@ class MixtureFile(_Strict):
 
     @field_validator("mixture")
     @classmethod
-    def _known_tasks(cls, mixture: dict[str, int]) -> dict[str, int]:
-        return {_known(task): n for task, n in mixture.items()}
+    def _known_tasks(cls, mixture: dict[str, int], info: ValidationInfo) -> dict[str, int]:
+        return dict(zip(task_names(mixture, info), mixture.values(), strict=True))
 
 
 def mixture_from_selection(
@@ -112,6 +131,7 @@ def mixture_from_selection(
     k: int,
     include_target: bool,
     available: Mapping[str, int],
+    registry: Registry = REGISTRY,
 ) -> MixtureFile:
     """The mixture file of a :class:`tasktransfer.analysis.selection.Selection`, with provenance.
 
@@ -126,6 +146,8 @@ def mixture_from_selection(
     threshold, k, include_target, available
         The options the selection was made with; ``threshold`` and ``k`` are recorded only
         for the rule that uses them.
+    registry : Registry, default=REGISTRY
+        The tasks the selection chose among.
     """
     from tasktransfer import __version__
 
@@ -138,27 +160,37 @@ def mixture_from_selection(
             "max": e.max,
             "n_runs": e.n_runs,
         }
-    provenance = Provenance(
-        rule=selection.rule,
-        targets=list(selection.targets),
-        budget=selection.budget,
-        pgf_source=pgf_source,
-        model=model,
-        threshold=threshold if selection.rule == "threshold" else None,
-        k=k if selection.rule == "topk" else None,
-        cap=selection.cap,
-        include_target=include_target,
-        available=dict(available),
-        predicted_gain=selection.predicted_gain,
-        pgf=pgf,
-        notes=list(selection.notes),
-        tasktransfer_version=__version__,
+    provenance = {
+        "rule": selection.rule,
+        "targets": list(selection.targets),
+        "budget": selection.budget,
+        "pgf_source": pgf_source,
+        "model": model,
+        "threshold": threshold if selection.rule == "threshold" else None,
+        "k": k if selection.rule == "topk" else None,
+        "cap": selection.cap,
+        "include_target": include_target,
+        "available": dict(available),
+        "predicted_gain": selection.predicted_gain,
+        "pgf": pgf,
+        "notes": list(selection.notes),
+        "tasktransfer_version": __version__,
+    }
+    return MixtureFile.model_validate(
+        {"mixture": selection.mixture, "provenance": provenance}, context={"registry": registry}
     )
-    return MixtureFile(mixture=selection.mixture, provenance=provenance)
 
 
-def read_mixture(path: str | Path) -> MixtureFile:
-    """Read and validate a mixture file.
+def read_mixture(path: str | Path, *, registry: Registry = REGISTRY) -> MixtureFile:
+    """Read and validate a mixture file, its tasks resolved through ``registry``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "mix.yaml"
+    >>> _ = path.write_text("mixture: {RD: 100, Counting: 50}")
+    >>> read_mixture(path).mixture
+    {'Relative_Depth': 100, 'Counting': 50}
 
     Raises
     ------
@@ -172,7 +204,9 @@ def read_mixture(path: str | Path) -> MixtureFile:
     except yaml.YAMLError as err:
         raise InputError(f"{path}: not valid YAML ({err})") from None
     try:
-        return MixtureFile.model_validate(data if data is not None else {})
+        return MixtureFile.model_validate(
+            data if data is not None else {}, context={"registry": registry}
+        )
     except ValidationError as err:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}"
@@ -197,6 +231,7 @@ def sample_mixture(
     *,
     seed: int,
     difficulty: float | Mapping[str, float] | None = None,
+    registry: Registry = REGISTRY,
 ) -> list[Example]:
     """The examples of a mixture: ``n`` examples of each task, drawn deterministically by seed.
 
@@ -215,6 +250,8 @@ def sample_mixture(
     seed : int
     difficulty : float or mapping of str to float or None
         Synthetic only, as for ``load_examples``.
+    registry : Registry, default=REGISTRY
+        The tasks that exist, as for ``load_examples``.
 
     Returns
     -------
@@ -237,10 +274,16 @@ def sample_mixture(
     for task, n in mixture.items():
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise InputError(f"mixture: {task} needs a positive integer count, got {n!r}")
-        examples = load_examples(
-            source, [task], split, limit=n, seed=seed, require_answers=True, difficulty=difficulty
-        )
-        found = examples[task]
+        (found,) = load_examples(
+            source,
+            [task],
+            split,
+            limit=n,
+            seed=seed,
+            require_answers=True,
+            difficulty=difficulty,
+            registry=registry,
+        ).values()
         if len(found) < n:
             raise InputError(
                 f"mixture asks for {n} examples of {task}, but {source} split {split!r} has "

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 from tasktransfer.data.example import HIDDEN, LETTERS, Example
 from tasktransfer.errors import InputError
-from tasktransfer.tasks import REGISTRY, Task
+from tasktransfer.tasks import REGISTRY, Registry
 
 
 class DataError(InputError):
@@ -20,7 +20,7 @@ def validate_examples(
     task: str,
     split: str,
     require_answers: bool = False,
-    registry: Mapping[str, Task] = REGISTRY,
+    registry: Registry = REGISTRY,
 ) -> None:
     """Raise :class:`DataError` on the first example that a study cannot use.
 
@@ -37,7 +37,8 @@ def validate_examples(
     task, split : str
     require_answers : bool, default=False
         Refuse hidden answers (BLINK's test split), because scoring needs them.
-    registry : mapping of str to Task, default=REGISTRY
+    registry : Registry, default=REGISTRY
+        Where the task's images per question come from.
     """
     where = f"{source}: task {task!r}, split {split!r}"
     if not examples:
