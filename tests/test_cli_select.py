@@ -1,7 +1,6 @@
 """``tasktransfer select`` through typer's CliRunner: sources, options, the file it writes."""
 
 import math
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -11,7 +10,6 @@ from tasktransfer.analysis.selection import select_sources
 from tasktransfer.cli import app
 from tasktransfer.data.mixture import read_mixture
 
-REFERENCE_DIR = Path(__file__).resolve().parents[2] / "shared" / "reference" / "sachdeva2026"
 runner = CliRunner()
 
 # Correct answers out of 10 per (run, source, target); zero-shot: Counting 5, Jigsaw 5,
@@ -81,15 +79,15 @@ def test_include_target_abbreviations_and_availability(study, tmp_path):
     assert got.provenance.include_target and got.provenance.available == {"Jigsaw": 0}
 
 
-def test_published_alias_matches_the_library_call(tmp_path):
+def test_published_alias_matches_the_library_call(tmp_path, reference_dir):
     out = tmp_path / "mix.yaml"
     result = invoke(
         "--target", "Jigsaw", "--target", "Counting", "--from", "sachdeva2026:7B",
         "--budget", 500, "--rule", "optimal", "--cap", 200,
-        "--reference-dir", REFERENCE_DIR, "--out", out,
+        "--reference-dir", reference_dir, "--out", out,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
-    (runs,) = read_inputs(["sachdeva2026:7B"], reference_dir=REFERENCE_DIR)
+    (runs,) = read_inputs(["sachdeva2026:7B"], reference_dir=reference_dir)
     expected = select_sources(
         runs.pgf, runs.tasks, ["Jigsaw", "Counting"], 500, rule="optimal", cap=200
     )

@@ -1,16 +1,8 @@
-"""Fixtures of the analysis tests: the published tables and small results tables."""
+"""Fixtures of the analysis tests: small results tables (the published ones: tests/conftest.py)."""
 
 from pathlib import Path
 
 import pytest
-
-# The published tables live beside the repository, never inside it (they are not ours).
-REFERENCE_DIR = Path(__file__).resolve().parents[3] / "shared" / "reference" / "sachdeva2026"
-
-
-@pytest.fixture(scope="session")
-def reference_dir() -> Path:
-    return REFERENCE_DIR
 
 
 @pytest.fixture

@@ -134,14 +134,14 @@ def test_pgf_table_errors_name_the_line(write_csv):
         read_table(path)
 
 
-def test_labels_per_input_must_match_and_be_unique(write_csv, reference_dir):
+def test_labels_per_input_must_match_and_be_unique(write_csv):
     path = write_csv(RESULTS)
     with pytest.raises(InputError, match="1 model label"):
         read_inputs([path, path], models=["a"])
     with pytest.raises(InputError, match="appears in both"):
         read_inputs([path, path])
     with pytest.raises(InputError, match="Unknown published table 'sachdeva2026:8B'"):
-        read_inputs(["sachdeva2026:8B"], reference_dir=reference_dir)
+        read_inputs(["sachdeva2026:8B"])
     with pytest.raises(InputError, match=r"ceiling of Counting must be a float in \(0, 1\]"):
         read_inputs([path], ceilings={"Counting": 1.5})
 

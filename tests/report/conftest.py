@@ -1,4 +1,4 @@
-"""Fixtures of the report tests: the published tables, a hand-made study, a browser."""
+"""Fixtures of the report tests: the 32B report, a hand-made study, a browser."""
 
 import json
 import shutil
@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-REFERENCE_DIR = Path(__file__).resolve().parents[3] / "shared" / "reference" / "sachdeva2026"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Flags that keep headless chromium from phoning home; the page itself must need nothing.
 CHROMIUM_ARGS = [
@@ -88,17 +87,12 @@ def study_dir(tmp_path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def reference_dir() -> Path:
-    return REFERENCE_DIR
-
-
-@pytest.fixture(scope="session")
-def report32(tmp_path_factory) -> Path:
+def report32(tmp_path_factory, reference_dir) -> Path:
     """The report of the published 32B table."""
     from tasktransfer.report import analyze_to_folder
 
     out = tmp_path_factory.mktemp("report32")
-    return analyze_to_folder(["sachdeva2026:32B"], out, reference_dir=REFERENCE_DIR)
+    return analyze_to_folder(["sachdeva2026:32B"], out, reference_dir=reference_dir)
 
 
 @pytest.fixture(scope="session")

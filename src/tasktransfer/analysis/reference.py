@@ -52,6 +52,7 @@ def resolve_alias(
     *,
     reference_dir: str | Path | None = None,
     cache_dir: str | Path | None = None,
+    download: bool = True,
 ) -> Path:
     """The local path of the published table named by ``alias``.
 
@@ -64,6 +65,9 @@ def resolve_alias(
         ``TASKTRANSFER_REFERENCE_DIR``; when that is unset too, the file is downloaded.
     cache_dir : str or Path or None, default=None
         Where downloads are kept; ``None`` means :func:`default_cache_dir`.
+    download : bool, default=True
+        Download a file missing from the cache; when False, a missing file is an
+        ``InputError`` instead (for callers that must stay offline, such as the tests).
 
     Returns
     -------
@@ -88,6 +92,11 @@ def resolve_alias(
         return Path(reference_dir) / name
     path = Path(cache_dir or default_cache_dir()) / name
     if not path.exists():
+        if not download:
+            raise InputError(
+                f"{path} is not downloaded yet; set TASKTRANSFER_REFERENCE_DIR to a folder "
+                "holding the published files, or let `tasktransfer analyze` download it."
+            )
         _download(BASE_URL + name, path, sha256=sha256)
     return path
 
