@@ -29,6 +29,7 @@ from tasktransfer.data import Example, load_examples
 from tasktransfer.data.mixture import MixtureFile, read_mixture, sample_mixture
 from tasktransfer.errors import InputError
 from tasktransfer.model import EvalConfig, FinetuneConfig, ModelConfig
+from tasktransfer.overrides import apply_overrides  # the one override parser
 from tasktransfer.tasks import REGISTRY, UnknownTaskError
 
 SYNTHETIC = "synthetic"
@@ -279,29 +280,6 @@ def resolve_config_path(name_or_path: str | Path) -> Path:
             f"({', '.join(sorted(shipped))})."
         )
     return path
-
-
-def apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> dict[str, Any]:
-    """Apply ``key.sub=value`` overrides; values are parsed as YAML (``steps=50`` is an int).
-
-    Examples
-    --------
-    >>> apply_overrides({"finetune": {"steps": 10}}, ["finetune.steps=50", "seeds=[0, 1]"])
-    {'finetune': {'steps': 50}, 'seeds': [0, 1]}
-    """
-    for override in overrides:
-        key, sep, raw = override.partition("=")
-        if not sep or not key:
-            raise InputError(f"Override {override!r} is not of the form key=value.")
-        node = data
-        *parents, leaf = key.split(".")
-        for part in parents:
-            child = node.setdefault(part, {})
-            if not isinstance(child, dict):
-                raise InputError(f"Override {override!r}: {part!r} is not a section.")
-            node = child
-        node[leaf] = yaml.safe_load(raw)
-    return data
 
 
 def load_study_config(
