@@ -1,4 +1,5 @@
 import hashlib
+import pkgutil
 from collections import Counter
 
 import numpy as np
@@ -11,16 +12,25 @@ from tasktransfer.data.synthetic import (
     expected_transfer,
     generate,
     make_example,
+    register,
     skill_matrix,
 )
+from tasktransfer.data.synthetic import tasks as synthetic_tasks
 from tasktransfer.errors import InputError
 from tasktransfer.tasks import REGISTRY, UnknownTaskError
 
 
-def test_one_generator_per_registered_blink_task_with_its_shape():
+def test_one_generator_per_registered_blink_task_one_module_each():
     assert list(TASKS) == sorted(REGISTRY)
-    for name, spec in TASKS.items():
-        assert (spec.images, spec.choices) == (REGISTRY[name].images, REGISTRY[name].choices)
+    # Every module of the package was found and registered one generator.
+    modules = sorted(m.name for m in pkgutil.iter_modules(synthetic_tasks.__path__))
+    assert sorted(spec.generate.__module__.rsplit(".", 1)[1] for spec in TASKS.values()) == modules
+
+
+def test_a_generator_of_an_unregistered_task_is_refused():
+    with pytest.raises(UnknownTaskError, match="Unknown task 'Countng'. Did you mean: Counting"):
+        register("Countng", skills=("object_counting",), difficulty=0.1)
+    assert "Countng" not in TASKS
 
 
 @pytest.mark.parametrize("task", list(TASKS))

@@ -1,4 +1,4 @@
-"""The example: one multiple-choice question in the BLINK schema (DESIGN.md, "The example")."""
+"""The example: one multiple-choice question in the schema of ``BLINK-Benchmark/BLINK``."""
 
 from __future__ import annotations
 

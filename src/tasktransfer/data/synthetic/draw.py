@@ -37,7 +37,6 @@ COLOUR_GROUPS: tuple[tuple[str, ...], ...] = (
 BACKGROUND: RGB = (225, 225, 225)
 MARKER: RGB = (230, 0, 0)
 WHITE: RGB = (255, 255, 255)
-BLACK: RGB = (0, 0, 0)
 SHAPES: tuple[str, ...] = ("circle", "square", "triangle")
 
 # 5x7 bitmap glyphs ("#" = ink) for the option letters and the "REF" label.

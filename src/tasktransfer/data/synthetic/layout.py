@@ -83,13 +83,6 @@ def hard_question(rng: np.random.Generator, difficulty: float) -> bool:
     return bool(rng.random() < 2 * difficulty)
 
 
-def place_answer(correct, others: Sequence, answer: int) -> list:
-    """The options list with ``correct`` at position ``answer`` and ``others`` around it."""
-    options = list(others)
-    options.insert(answer, correct)
-    return options
-
-
 def points_on(rng, ids: np.ndarray, objects, size: int, *, avoid=()) -> list | None:
     """One visible interior pixel per object, far enough apart to circle them all; or None.
 

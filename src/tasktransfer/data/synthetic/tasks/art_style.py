@@ -76,8 +76,6 @@ def _content(rng, size):
     "Art_Style",
     skills=("texture_statistics",),
     difficulty=0.0,
-    images=3,
-    choices=2,
 )
 def generate(rng, answer, *, difficulty, image_size) -> Scene:
     size = image_size

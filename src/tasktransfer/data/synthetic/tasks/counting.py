@@ -26,8 +26,6 @@ EASY = ("blue", "square")
     skills=("object_counting", "shape_identity"),
     difficulty=0.05,
     version=4,
-    images=1,
-    choices=4,
 )
 def generate(rng, answer, *, difficulty, image_size) -> Scene:
     size = image_size

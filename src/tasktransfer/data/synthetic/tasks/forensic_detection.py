@@ -66,8 +66,6 @@ def _fake(pixels: np.ndarray, artefact: str, difficulty: float, rng) -> np.ndarr
     skills=("texture_statistics",),
     difficulty=0.05,
     version=3,
-    images=4,
-    choices=4,
 )
 def generate(rng, answer, *, difficulty, image_size) -> Scene:
     size = image_size

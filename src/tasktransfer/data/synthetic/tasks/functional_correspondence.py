@@ -135,8 +135,6 @@ def _background_points(rng, image, taken, quadrants, clearance):
     skills=("marker_reading", "part_semantics"),
     difficulty=0.0,
     version=3,
-    images=2,
-    choices=4,
 )
 def generate(rng, answer, *, difficulty, image_size) -> Scene:
     size = image_size

@@ -56,8 +56,6 @@ def _painting(rng, size, colours) -> Image.Image:
     # questions) it reaches 0.80 (docs/tiny-model.md).
     difficulty=0.2,
     version=3,
-    images=3,
-    choices=2,
 )
 def generate(rng, answer, *, difficulty, image_size) -> Scene:
     size, half = image_size, image_size // 2

@@ -63,8 +63,6 @@ def render(pillars, phi, size):
     "Multi-view_Reasoning",
     skills=("depth_ordering", "point_matching"),
     difficulty=0.0,
-    images=2,
-    choices=2,
 )
 def generate(rng, answer, *, difficulty, image_size) -> Scene:
     size = image_size

@@ -35,8 +35,6 @@ def iou(a, b) -> float:
     skills=("marker_reading", "object_extent", "shape_identity"),
     difficulty=0.0,
     version=2,
-    images=1,
-    choices=2,
 )
 def generate(rng, answer, *, difficulty, image_size) -> Scene:
     size = image_size

@@ -28,8 +28,6 @@ Z_NEAR, Z_FAR = 1.0, 4.0
     skills=("marker_reading", "depth_ordering"),
     difficulty=0.0,
     version=2,
-    images=1,
-    choices=2,
 )
 def generate(rng, answer, *, difficulty, image_size) -> Scene:
     size = image_size

@@ -42,8 +42,6 @@ def light(params, size) -> np.ndarray:
     skills=("marker_reading", "shading"),
     difficulty=0.0,
     version=4,
-    images=1,
-    choices=3,
 )
 def generate(rng, answer, *, difficulty, image_size) -> Scene:
     size = image_size

@@ -86,8 +86,6 @@ def _animal(rng, size, facing, colour):
     skills=("marker_reading", "point_matching", "part_semantics"),
     difficulty=0.0,
     version=2,
-    images=2,
-    choices=4,
 )
 def generate(rng, answer, *, difficulty, image_size) -> Scene:
     size = image_size

@@ -38,8 +38,6 @@ EASY = (("yellow", "circle"), ("blue", "square"))
     skills=("spatial_layout", "shape_identity"),
     difficulty=0.05,
     version=2,
-    images=1,
-    choices=2,
 )
 def generate(rng, answer, *, difficulty, image_size) -> Scene:
     size = image_size

@@ -45,8 +45,6 @@ def render(objects, size, zoom=1.0, shift=(0.0, 0.0), light=1.0) -> Image.Image:
     skills=("marker_reading", "point_matching"),
     difficulty=0.0,
     version=3,
-    images=2,
-    choices=4,
 )
 def generate(rng, answer, *, difficulty, image_size) -> Scene:
     size = image_size

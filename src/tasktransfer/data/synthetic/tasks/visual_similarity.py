@@ -34,8 +34,6 @@ def render(objects, size):
     skills=("shape_identity", "texture_statistics"),
     difficulty=0.05,
     version=4,
-    images=3,
-    choices=2,
 )
 def generate(rng, answer, *, difficulty, image_size) -> Scene:
     size = image_size
