@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Annotated
 
 import typer
 
@@ -19,6 +20,7 @@ from tasktransfer.cli import report as report_cli
 from tasktransfer.cli import select as select_cli
 from tasktransfer.cli import study as study_cli
 from tasktransfer.cli import tasks as tasks_cli
+from tasktransfer.cli.quiet import quiet_libraries
 from tasktransfer.errors import TaskTransferError
 from tasktransfer.tasks import UnknownTaskError
 
@@ -28,6 +30,26 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _options(
+    ctx: typer.Context,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose",
+            "-v",
+            help="Also show the progress bars and warnings of transformers, datasets "
+            "and huggingface_hub (hidden by default).",
+        ),
+    ] = False,
+) -> None:
+    """Measure task transfer in vision-language models."""
+    if not verbose:
+        ctx.with_resource(quiet_libraries())
+
+
 app.add_typer(tasks_cli.app, name="tasks", help="The task registry.")
 app.add_typer(data_cli.app, name="data", help="Example data: synthesise, look, count.")
 app.command("run")(study_cli.run)
