@@ -11,33 +11,15 @@ from typing import Annotated
 
 import typer
 
+from tasktransfer.cli.options import CeilingOpt, LabelsOpt, ModelLabelOpt, ReferenceDirOpt
 from tasktransfer.errors import InputError
 
-ModelOpt = Annotated[
+ModelLabelsOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--model",
         help="Model label of each input, in input order (give one per input). Default: the "
         "table's model column, else the file name.",
-    ),
-]
-ReferenceDirOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--reference-dir",
-        help="Folder holding the published tables under their published names (default: "
-        "$TASKTRANSFER_REFERENCE_DIR, else download them).",
-    ),
-]
-LabelsOpt = Annotated[
-    Path | None,
-    typer.Option("--labels", help="YAML file overriding task level/granularity labels."),
-]
-CeilingOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--ceiling",
-        help="Per-task accuracy ceiling TASK=VALUE in (0, 1] (default 1); repeatable.",
     ),
 ]
 
@@ -46,13 +28,14 @@ def analyze(
     inputs: Annotated[
         list[str],
         typer.Argument(
-            help="Results tables (model,run,source,target,n_correct,n_total), published PGF "
-            "tables (seed,ft_task,task,perfection_gap_factor), or sachdeva2026:3B|7B|32B.",
+            help="Results tables (columns model, run, source, target, n_correct, n_total), "
+            "published PGF tables (seed, ft_task, task, perfection_gap_factor), or "
+            "sachdeva2026:3B|7B|32B.",
             show_default=False,
         ),
     ],
     out: Annotated[Path, typer.Option("--out", help="Output folder.", show_default=False)],
-    model: ModelOpt = None,
+    model: ModelLabelsOpt = None,
     reference_dir: ReferenceDirOpt = None,
     labels: LabelsOpt = None,
     include_diagonal: Annotated[
@@ -78,10 +61,16 @@ def analyze(
 ) -> None:
     """Analyse transfer results: PGF, transferability, personas, cliques, graph, scale.
 
-    Writes analysis.json, pgf_<model>.csv, pgf_mean_<model>.csv, transferability_<model>.csv,
-    summary.md, heatmap_<model>.png, graph_<model>.png and report.html into --out.
+    Writes into --out: analysis.json, summary.md, report.html, and per model
+    pgf_<model>.csv, pgf_mean_<model>.csv, transferability_<model>.csv,
+    heatmap_<model>.png and graph_<model>.png.
 
-    Example: tasktransfer analyze sachdeva2026:3B sachdeva2026:7B sachdeva2026:32B --out out/
+    Examples:
+
+      tasktransfer analyze studies/quickstart/results.csv --out out/
+
+      tasktransfer analyze sachdeva2026:3B sachdeva2026:7B sachdeva2026:32B \\
+          --out out/
     """
     from rich.console import Console
 
@@ -114,16 +103,17 @@ def export(
         Path, typer.Argument(help="A results table of counts (or a PGF table).", show_default=False)
     ],
     out: Annotated[Path, typer.Option("--out", help="CSV file to write.", show_default=False)],
-    model: Annotated[
-        str | None,
-        typer.Option("--model", help="The model to export when the table holds several."),
-    ] = None,
+    model: ModelLabelOpt = None,
     labels: LabelsOpt = None,
     ceiling: CeilingOpt = None,
 ) -> None:
-    """Write a results table as the published PGF format seed,ft_task,task,perfection_gap_factor.
+    """Write a results table in the published PGF format.
 
-    Example: tasktransfer export studies/tiny/results.csv --model tiny --out pgf_tiny.csv
+    The columns are seed, ft_task, task, perfection_gap_factor.
+
+    Example:
+
+      tasktransfer export studies/tiny/results.csv --model tiny --out pgf_tiny.csv
     """
     from tasktransfer.analysis import read_table
     from tasktransfer.report import load_labels, write_pgf_csv

@@ -8,38 +8,19 @@ from typing import Annotated
 
 import typer
 
+from tasktransfer.cli.options import (
+    DataOpt,
+    JsonOpt,
+    LimitOpt,
+    SeedOpt,
+    SplitOpt,
+    TasksOpt,
+    task_list,
+)
+
 app = typer.Typer(no_args_is_help=True)
 
-SourceOpt = Annotated[
-    str,
-    typer.Option(
-        "--source",
-        help="'synthetic', a local folder (<task>/<split>.parquet|.jsonl), or a hub id "
-        "such as BLINK-Benchmark/BLINK.",
-    ),
-]
-SplitOpt = Annotated[str, typer.Option("--split", help="Split to read (train, val, test).")]
-TasksOpt = Annotated[
-    str | None,
-    typer.Option("--tasks", help="Comma-separated task names (default: every task)."),
-]
-SeedOpt = Annotated[
-    int, typer.Option("--seed", help="Synthetic: the suite's instance; else the subsample.")
-]
 ImageSizeOpt = Annotated[int, typer.Option("--image-size", help="Synthetic image side (px).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-
-
-def _tasks(tasks: str | None, source: str) -> list[str]:
-    if tasks:
-        return [t.strip() for t in tasks.split(",") if t.strip()]
-    if Path(source).is_dir():
-        from tasktransfer.data.folder import folder_tasks
-
-        return folder_tasks(Path(source))
-    from tasktransfer.tasks import REGISTRY
-
-    return list(REGISTRY)
 
 
 @app.command("synth")
@@ -59,9 +40,11 @@ def synth(
         ),
     ] = None,
 ) -> None:
-    """Write the synthetic suite as a local folder that `--source DIR` reads back.
+    """Write the synthetic suite as a local folder that `--data DIR` reads back.
 
-    Example: tasktransfer data synth --out data/synth --train 500 --val 200 --test 200
+    Example:
+
+      tasktransfer data synth --out data/synth --train 500 --val 200 --test 200
     """
     from rich.progress import Progress
 
@@ -69,7 +52,7 @@ def synth(
     from tasktransfer.data.synthetic import TASKS, generate, get_synthetic_task
     from tasktransfer.files import write_json_atomic
 
-    names = _tasks(tasks, "synthetic")
+    names = task_list(tasks, "synthetic")
     for name in names:
         get_synthetic_task(name)
     sizes = {"train": train, "val": val, "test": test}
@@ -107,7 +90,7 @@ def synth(
 def show(
     task: Annotated[str, typer.Argument(help="Task name, e.g. Relative_Depth.")],
     out: Annotated[Path, typer.Option("--out", help="PNG file to write.")],
-    source: SourceOpt = "synthetic",
+    source: DataOpt = "synthetic",
     split: SplitOpt = "val",
     n: Annotated[int, typer.Option("--n", help="Examples on the sheet.")] = 6,
     seed: SeedOpt = 0,
@@ -115,7 +98,9 @@ def show(
 ) -> None:
     """Draw a contact sheet of a few examples with their prompt and answer.
 
-    Example: tasktransfer data show Jigsaw --source synthetic --out jigsaw.png
+    Example:
+
+      tasktransfer data show Jigsaw --data synthetic --out jigsaw.png
     """
     from tasktransfer.data import load_examples
     from tasktransfer.data.contact_sheet import contact_sheet
@@ -128,18 +113,18 @@ def show(
 
 @app.command("stats")
 def stats(
-    source: SourceOpt = "synthetic",
+    source: DataOpt = "synthetic",
     split: SplitOpt = "val",
     tasks: TasksOpt = None,
-    limit: Annotated[
-        int | None, typer.Option("--limit", help="At most this many examples per task.")
-    ] = None,
+    limit: LimitOpt = None,
     seed: SeedOpt = 0,
     as_json: JsonOpt = False,
 ) -> None:
     """Print counts, images, choices and answer-letter balance per task.
 
-    Example: tasktransfer data stats --source data/synth --split train
+    Example:
+
+      tasktransfer data stats --data data/synth --split train
     """
     from collections import Counter
 
@@ -148,7 +133,7 @@ def stats(
 
     from tasktransfer.data import load_examples
 
-    data = load_examples(source, _tasks(tasks, source), split, limit=limit, seed=seed)
+    data = load_examples(source, task_list(tasks, source), split, limit=limit, seed=seed)
     rows = []
     for name, examples in data.items():
         letters = Counter(e.answer_letter or "hidden" for e in examples)

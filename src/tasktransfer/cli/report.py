@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from tasktransfer.cli.options import LabelsOpt
 from tasktransfer.errors import InputError
 
 
@@ -22,17 +23,19 @@ def report(
             show_default=False,
         ),
     ],
-    labels: Annotated[
-        Path | None,
-        typer.Option("--labels", help="YAML file overriding task labels (for a new analysis)."),
-    ] = None,
+    labels: LabelsOpt = None,
 ) -> None:
     """Write report.html, the self-contained interactive report, from an analysis or a study.
 
-    The page inlines plotly.js, so it opens offline. From a study folder it also shows the
-    answer letters per (source, target), the configuration and the environment.
+    The page inlines plotly.js, so it opens offline. From a study folder it also
+    shows the answer letters per (source, target), the configuration and the
+    environment.
 
-    Example: tasktransfer report studies/quickstart   (or: tasktransfer report out/)
+    Examples:
+
+      tasktransfer report studies/quickstart
+
+      tasktransfer report out/
     """
     from rich.console import Console
 

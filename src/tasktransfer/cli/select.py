@@ -11,7 +11,8 @@ from typing import Annotated
 
 import typer
 
-from tasktransfer.cli.analyze import ReferenceDirOpt, _pairs, _show
+from tasktransfer.cli.analyze import _pairs, _show
+from tasktransfer.cli.options import ModelLabelOpt, ReferenceDirOpt
 
 
 def select(
@@ -68,19 +69,18 @@ def select(
             "Unlisted tasks are unlimited.",
         ),
     ] = None,
-    model: Annotated[
-        str | None,
-        typer.Option("--model", help="The model to use when the table holds several."),
-    ] = None,
+    model: ModelLabelOpt = None,
     reference_dir: ReferenceDirOpt = None,
 ) -> None:
     """Recommend a training mixture (task -> examples) for target tasks from transfer results.
 
-    Prints each chosen source with the PGF behind it (mean ± std and range over runs) and
-    writes the mixture file that finetune and run accept.
+    Prints each chosen source with the PGF behind it (mean ± std and range over
+    runs) and writes the mixture file that finetune and run accept.
 
-    Example: tasktransfer select --target Relative_Depth --from sachdeva2026:7B --budget 1000
-    --rule optimal --out mix.yaml
+    Example:
+
+      tasktransfer select --target Relative_Depth --from sachdeva2026:7B \\
+          --budget 1000 --rule optimal --out mix.yaml
     """
     from tasktransfer.analysis.selection import load_pgf, select_sources
     from tasktransfer.data.mixture import mixture_from_selection, write_mixture

@@ -10,15 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-RUN_EXAMPLES = """
-Examples:
-
-  tasktransfer run quickstart
-
-  tasktransfer run synthetic-full --out studies/full seeds='[0, 1]' finetune.steps=200
-
-  tasktransfer run blink-qwen2.5-vl-3b train_data.source=/data/blink-train --executor ray
-"""
+from tasktransfer.cli.options import JsonOpt, NoProgressOpt
 
 
 def run(
@@ -38,11 +30,22 @@ def run(
         list[str] | None,
         typer.Option(help="Redo these cells even if done: a name, a glob, or 'all'. Repeatable."),
     ] = None,
-    progress: Annotated[bool, typer.Option(help="Show the progress bar.")] = True,
+    no_progress: NoProgressOpt = False,
 ) -> None:
     """Run a transfer study: finetune on each task, evaluate on all, analyse, report.
 
-    Re-running the same command resumes: done cells are skipped, partial ones redone.
+    Re-running the same command resumes: done cells are skipped, partial ones
+    redone.
+
+    Examples:
+
+      tasktransfer run quickstart
+
+      tasktransfer run synthetic-full --out studies/full seeds='[0, 1]' \\
+          finetune.steps=200
+
+      tasktransfer run blink-qwen2.5-vl-3b train_data.source=/data/blink-train \\
+          --executor ray
     """
     from tasktransfer.study.config import load_study_config
     from tasktransfer.study.runner import run_study
@@ -53,7 +56,7 @@ def run(
     if address is not None:
         settings.append(f"executor.address={address}")
     study = load_study_config(config, settings, output=out)
-    outcome = run_study(study, force=force or (), progress=progress)
+    outcome = run_study(study, force=force or (), progress=not no_progress)
     typer.echo(
         f"{len(outcome.ran)} cells run, {len(outcome.skipped)} already done; "
         f"results: {outcome.study_dir / 'results.csv'}"
@@ -61,12 +64,9 @@ def run(
     typer.echo(f"Report: {outcome.report}")
 
 
-run.__doc__ = (run.__doc__ or "") + RUN_EXAMPLES
-
-
 def status(
     study_dir: Annotated[Path, typer.Argument(help="The study folder.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Show which cells of a study are done, running, failed, stale or pending.
 

@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-app = typer.Typer(no_args_is_help=True)
+from tasktransfer.cli.options import JsonOpt, LabelsOpt
 
-LabelsOpt = Annotated[
-    Path | None,
-    typer.Option("--labels", help="YAML file overriding level/granularity labels or adding tasks."),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+app = typer.Typer(no_args_is_help=True)
 
 
 @app.command("ls")
