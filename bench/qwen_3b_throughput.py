@@ -2,7 +2,7 @@
 
 Builds ``Qwen2_5_VLForConditionalGeneration`` from the published Qwen2.5-VL-3B-Instruct
 configuration (values written below), LoRA r16 on the language model as
-``FinetuneConfig.for_hub()`` does, and times, on synthetic questions encoded by
+``FinetuneConfig()`` (the ``hub-lora`` preset) does, and times, on synthetic questions encoded by
 :func:`tasktransfer.model.prompting.encode` (the project's own prompt path; the tiny BPE
 tokenizer stands in for Qwen's, so text lengths are close but not equal):
 

@@ -20,7 +20,8 @@ from tiny_transfer_calibration import accuracy, finetune_and_score
 
 def starts(work: Path) -> dict[str, Path]:
     """Starting points by name: random weights, the default base, and a longer, hotter one."""
-    from tasktransfer.model.tiny import TINY_BASE_RECIPE, build_tiny_base, build_tiny_llava
+    from tasktransfer.model.tiny import TINY_BASE_RECIPE, build_tiny_llava
+    from tasktransfer.model.tiny_base import build_tiny_base
 
     model, processor = build_tiny_llava(seed=TINY_BASE_RECIPE["init_seed"])
     random = work / "random"
@@ -46,7 +47,7 @@ def main() -> None:
     args = parser.parse_args()
     train = load_examples("synthetic", [args.task], "train", limit=500)[args.task]
     test = load_examples("synthetic", [args.task], "test", limit=200)[args.task]
-    config = FinetuneConfig()
+    config = FinetuneConfig.from_preset("tiny")
     with tempfile.TemporaryDirectory() as tmp:
         for name, folder in starts(Path(tmp)).items():
             loaded = load_model(str(folder))

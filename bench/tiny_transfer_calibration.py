@@ -1,6 +1,6 @@
 """Does the default finetune move the tiny model? In-task accuracy before/after, per task and seed.
 
-For each synthetic task and seed: finetune the tiny base with the default
+For each synthetic task and seed: finetune the tiny base with the ``tiny`` preset of
 :class:`~tasktransfer.model.FinetuneConfig` on the task's train split and score the held-out
 test split before and after, with the predicted-letter distribution (a finetune that learned
 an answer bias, not a skill, shows one letter near 100 %). Also times the base build.
@@ -43,8 +43,7 @@ def accuracy(model, processor, arch, examples, *, batch_size=32):
 def main() -> None:
     from tasktransfer.data import load_examples
     from tasktransfer.data.synthetic import TASKS
-    from tasktransfer.model import FinetuneConfig, load_model
-    from tasktransfer.model.tiny import tiny_base_path
+    from tasktransfer.model import FinetuneConfig, ensure_tiny_base, load_model
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", nargs="*", default=None)
@@ -59,10 +58,10 @@ def main() -> None:
     parser.add_argument("--json", default=None, help="also write the rows to this file")
     args = parser.parse_args()
     tasks = args.tasks or list(TASKS)
-    config = FinetuneConfig(**json.loads(args.overrides))
+    config = FinetuneConfig.from_preset("tiny", **json.loads(args.overrides))
 
     start = time.perf_counter()
-    base = args.base or str(tiny_base_path())
+    base = args.base or str(ensure_tiny_base())
     print(f"base: {base} ({time.perf_counter() - start:.0f} s to build or find)")
     print(f"finetune config: {config.model_dump()}")
     loaded = load_model(base)

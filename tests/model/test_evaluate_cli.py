@@ -18,8 +18,10 @@ runner = CliRunner()
 
 @pytest.fixture
 def captured(monkeypatch):
-    """Replace the library call; record what the command passed to it."""
+    """Replace the library calls; record what the command passed to them."""
     calls = {}
+    prepare = lambda models: calls.update(prepared=models)  # noqa: E731
+    monkeypatch.setattr(model_package, "prepare_models", prepare)
 
     def fake_evaluate(model, examples_by_task, *, adapters, config, progress):
         calls.update(model=model, tasks=examples_by_task, adapters=adapters, config=config)
@@ -52,7 +54,7 @@ def test_options_reach_the_library_call(captured, tmp_path):
         "--limit", "2",
         "--mode", "generate",
         "--max-new-tokens", "4",
-        "--no-share-image-features",
+        "--set", "share_image_features=false",
         "--image-max-pixels", "4096",
         "--out", str(tmp_path / "out"),
         "--no-progress",
@@ -84,6 +86,7 @@ def test_without_adapters_the_base_is_evaluated(captured, tmp_path):
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert captured["adapters"] == {"base": None}
+    assert captured["prepared"] == [captured["model"]]  # the tiny base is built first
     assert json.loads(result.output)[0]["adapter"] == "base"
 
 

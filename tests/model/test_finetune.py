@@ -14,10 +14,8 @@ from tasktransfer.model import FinetuneConfig, finetune, load_model
 from tasktransfer.model.tiny import build_tiny_llava, build_tiny_qwen2_5_vl
 
 BUILDERS = {"llava": build_tiny_llava, "qwen2_5_vl": build_tiny_qwen2_5_vl}
-TWO_STEPS = FinetuneConfig(
-    method="lora", tune_vision_tower=True, tune_projector=True, steps=2, batch_size=4,
-    learning_rate=1e-3,
-)  # fmt: skip
+# LoRA everywhere at the tiny preset's rate (1e-3, no dropout): visible steps in two updates.
+TWO_STEPS = FinetuneConfig.from_preset("tiny", method="lora", steps=2, batch_size=4)
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +54,7 @@ def test_outputs_and_metadata(random_model, examples, tmp_path):
 
 def test_language_model_lora_adapter_has_no_vision_weights(random_model, examples, tmp_path):
     _, folder = random_model
-    config = FinetuneConfig.for_hub(steps=1, epochs=None, batch_size=4)
+    config = FinetuneConfig(steps=1, batch_size=4)  # the hub-lora preset
     out = finetune(folder, examples, tmp_path / "ft", config=config, seed=0, progress=False)
     keys = list(load_file(out / "adapter_model.safetensors"))
     assert keys and all(".language_model." in key for key in keys)
@@ -93,8 +91,8 @@ def test_two_steps_give_the_expected_losses(random_model, examples, tmp_path):
 def test_gradient_accumulation_matches_a_larger_batch(random_model, examples, tmp_path):
     """batch 4 x accumulate 2 sees the same 8 examples as batch 8, so the same first update."""
     _, folder = random_model
-    one = FinetuneConfig(method="lora", steps=1, batch_size=8, lora_dropout=0.0)
-    two = FinetuneConfig(method="lora", steps=1, batch_size=4, grad_accum=2, lora_dropout=0.0)
+    one = FinetuneConfig.from_preset("tiny", method="lora", steps=1, batch_size=8)
+    two = FinetuneConfig.from_preset("tiny", method="lora", steps=1, batch_size=4, grad_accum=2)
     a = finetune(folder, examples, tmp_path / "a", config=one, seed=0, progress=False)
     b = finetune(folder, examples, tmp_path / "b", config=two, seed=0, progress=False)
     assert _losses(a) == pytest.approx(_losses(b), rel=1e-5)
@@ -108,7 +106,7 @@ def test_full_finetune_writes_a_loadable_model(examples, tmp_path):
     model, processor = build_tiny_llava(seed=0)
     model.save_pretrained(tmp_path / "init")
     processor.save_pretrained(tmp_path / "init")
-    config = FinetuneConfig(method="full", steps=1, batch_size=4)
+    config = FinetuneConfig.from_preset("tiny", steps=1, batch_size=4)  # full finetuning
     out = finetune(
         str(tmp_path / "init"), examples, tmp_path / "ft", config=config, seed=0, progress=False
     )

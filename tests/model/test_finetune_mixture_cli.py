@@ -29,11 +29,12 @@ def test_mixture_examples_have_the_file_counts_and_follow_the_run_seed(
 ):
     seen = []
 
-    def fake_finetune(model, examples, out, *, config, seed, overwrite, extra_meta):
+    def fake_finetune(model, examples, out, *, config, seed, overwrite, progress, extra_meta):
         seen.append((seed, [e.sub_task for e in examples], fingerprint(examples), extra_meta))
         return out
 
     monkeypatch.setattr(tasktransfer.model, "finetune", fake_finetune)
+    monkeypatch.setattr(tasktransfer.model, "prepare_models", lambda models: None)  # no build
     for run in ("seed_0", "seed_0", "seed_1"):
         args = ["finetune", "--mixture", str(mixture_file), "--run", run]
         result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / run)])

@@ -41,7 +41,7 @@ def test_language_model_lora_never_touches_the_vision_tower(tiny):
     """Qwen2.5-VL's vision MLP has gate/up/down_proj too: the regex must skip them."""
     model_type, model, _ = tiny
     arch = get_architecture(model_type)
-    selected = select_modules(model, arch, FinetuneConfig.for_hub())
+    selected = select_modules(model, arch, FinetuneConfig())
     lm = selected["language_model"]
     assert selected["vision_tower"] == [] and selected["projector"] == []
     # 2 layers x (q, k, v, o, gate, up, down).
@@ -61,7 +61,7 @@ def test_language_model_lora_never_touches_the_vision_tower(tiny):
 def test_vision_and_projector_options_add_their_modules(tiny):
     model_type, model, _ = tiny
     arch = get_architecture(model_type)
-    both = FinetuneConfig.for_hub(tune_vision_tower=True, tune_projector=True)
+    both = FinetuneConfig(tune_vision_tower=True, tune_projector=True)
     selected = select_modules(model, arch, both)
     assert selected["vision_tower"] and selected["projector"]
     assert all(arch.is_projector(name) for name in selected["projector"])

@@ -101,14 +101,14 @@ def test_hub_model_studies_default_to_lora_on_the_language_model(tmp_path):
     del data["finetune"]
     path = tmp_path / "hub.yaml"
     path.write_text(yaml.safe_dump(data))
-    assert load_study_config(path).finetune == FinetuneConfig.for_hub()
+    assert load_study_config(path).finetune == FinetuneConfig()  # the hub-lora preset
 
     partial = load_study_config(path, ["finetune.steps=10", "finetune.learning_rate=0.0002"])
-    assert partial.finetune == FinetuneConfig.for_hub(steps=10, epochs=None, learning_rate=2e-4)
+    assert partial.finetune == FinetuneConfig(steps=10, learning_rate=2e-4)
     assert partial.finetune.method == "lora" and not partial.finetune.tune_vision_tower
 
     tiny = load_study_config("quickstart")  # all-tiny studies keep the tiny model's defaults
-    assert tiny.finetune == FinetuneConfig(steps=400, batch_size=16)
+    assert tiny.finetune == FinetuneConfig.from_preset("tiny", steps=400, batch_size=16)
 
 
 def test_synthetic_difficulty_moves_only_the_cells_whose_data_it_changes():

@@ -82,7 +82,7 @@ def evaluate(
     --with-base --tasks Counting,Relative_Depth --data synthetic --split val --out eval/
     """
     from tasktransfer.data import load_examples
-    from tasktransfer.model import EvalConfig, ModelConfig
+    from tasktransfer.model import EvalConfig, ModelConfig, prepare_models
     from tasktransfer.model import evaluate as run_evaluate
     from tasktransfer.tasks import get_task
 
@@ -104,6 +104,7 @@ def evaluate(
         trust_remote_code=trust_remote_code,
     )
     examples = load_examples(data, names, split, limit=limit, seed=seed, require_answers=True)
+    prepare_models([model_config])
     result = run_evaluate(model_config, examples, adapters=states, config=config, progress=progress)
     result.meta.update(data_source=data, split=split, seed=seed, limit=limit)
     paths = result.save(out)

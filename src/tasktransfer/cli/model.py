@@ -17,21 +17,31 @@ ModelOpt = Annotated[
 
 @app.command("tiny-base")
 def tiny_base(
-    out: Annotated[Path, typer.Option("--out", help="Folder to write the base model into.")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write a copy here instead of building the cached base."),
+    ] = None,
     overwrite: Annotated[bool, typer.Option(help="Replace a non-empty OUT.")] = False,
 ) -> None:
-    """Train the offline tiny model's base on generic synthetic questions (about 3 CPU minutes).
+    """Build the offline tiny model's base on generic synthetic questions (about a CPU minute).
 
     The base is a tiny LLaVA (CLIP vision tower + Qwen2 language model) trained by full
     finetuning, deterministically, on colours, shapes, positions, sizes, counts and lettered
-    markers (not the 13 study tasks). `--model tiny` builds and caches the same base on first
-    use; this command writes a copy where you want it.
+    markers (not the 13 study tasks). Without --out it is built once into the cache
+    ($TASKTRANSFER_CACHE, default ~/.cache/tasktransfer) that `--model tiny` loads from; `run`,
+    `finetune` and `evaluate` build it there themselves when it is missing. With --out, a
+    copy is written where you want it.
+
+    Example: tasktransfer model tiny-base
 
     Example: tasktransfer model tiny-base --out models/tiny-base
     """
     from tasktransfer.errors import InputError
-    from tasktransfer.model.tiny import build_tiny_base
+    from tasktransfer.model import build_tiny_base, ensure_tiny_base
 
+    if out is None:
+        typer.echo(f"tiny base ready in {ensure_tiny_base()}")
+        return
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise InputError(f"{out} exists and is not empty; pass --overwrite")
     build_tiny_base(out)
@@ -91,8 +101,9 @@ def finetune(
 
     Give exactly one of --task (its whole split, or --limit examples) and --mixture (a file
     of task -> example counts; the examples are drawn deterministically by the seed).
-    Defaults: the tiny model's calibrated settings for --model tiny, LoRA r16 on the language
-    model at lr 1e-4 for one epoch otherwise; every option overrides them.
+    Defaults: the model's finetune preset, `tiny` (full finetuning, lr 1e-3, 400 steps) for
+    --model tiny, `hub-lora` (LoRA r16 on the language model, lr 1e-4, one epoch) otherwise;
+    every option overrides them.
 
     Example: tasktransfer finetune --model tiny --task Counting --data synthetic
     --run seed_0 --out adapters/counting
@@ -100,7 +111,7 @@ def finetune(
     Example: tasktransfer finetune --mixture mixture.yaml --run seed_1 --out adapters/mix
     """
     from tasktransfer.errors import InputError
-    from tasktransfer.model import FinetuneConfig, ModelConfig
+    from tasktransfer.model import FinetuneConfig, ModelConfig, prepare_models
     from tasktransfer.model import finetune as run_finetune
 
     if (task is None) == (mixture is None):
@@ -117,7 +128,6 @@ def finetune(
         tune_vision_tower=tune_vision_tower, tune_projector=tune_projector,
     )  # fmt: skip
     overrides = {k: v for k, v in given.items() if v is not None}
-    config = FinetuneConfig(**overrides) if model == "tiny" else FinetuneConfig.for_hub(**overrides)
     model_config = ModelConfig(
         name=model,
         dtype=dtype,
@@ -125,10 +135,12 @@ def finetune(
         image_max_pixels=image_max_pixels,
         trust_remote_code=trust_remote_code,
     )
+    config = FinetuneConfig.from_preset(model_config.preset, **overrides)
     if task is not None:
         examples, what = _task_examples(task, data, split, limit)
     else:
         examples, what = _mixture_examples(mixture, data, split, seed)
+    prepare_models([model_config])
     path = run_finetune(
         model_config,
         examples,

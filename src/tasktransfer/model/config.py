@@ -4,20 +4,25 @@ Public API
 ----------
 ModelConfig
     What to load: ``name`` (``"tiny"``, a local folder or a hub id), dtype, device, the per-image
-    pixel limit, ``trust_remote_code``, attention implementation.
+    pixel limit, ``trust_remote_code``, attention implementation, and the finetune preset the
+    model starts from (:attr:`ModelConfig.preset`).
 FinetuneConfig
-    The finetuning recipe's knobs. Its defaults are the ones that make the offline tiny model
-    learn the synthetic tasks (see ``bench/tiny_transfer_calibration.py``); for hub models use
-    :meth:`FinetuneConfig.for_hub`, LoRA on the language model only.
+    The finetuning recipe's knobs. Its defaults are the ``hub-lora`` preset, safe for a hub
+    model: LoRA on the language model only, lr 1e-4, one epoch.
+    :meth:`FinetuneConfig.from_preset` starts from a named preset instead.
+FINETUNE_PRESETS
+    Preset name -> the values it sets over :class:`FinetuneConfig`'s defaults.
 
 Both are pydantic models with ``extra="forbid"``: a misspelt key fails instead of being ignored.
 
 Examples
 --------
->>> ModelConfig().name
-'tiny'
->>> FinetuneConfig(lora_rank=8).lora_rank
-8
+>>> ModelConfig().name, ModelConfig().preset
+('tiny', 'tiny')
+>>> ModelConfig(name="Qwen/Qwen2.5-VL-3B-Instruct").preset
+'hub-lora'
+>>> FinetuneConfig.from_preset("tiny").method, FinetuneConfig().method
+('full', 'lora')
 >>> FinetuneConfig(lora_rnak=8)  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
@@ -30,7 +35,38 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+# The name of the offline tiny model (tasktransfer.model.tiny), the only model known by name.
+TINY = "tiny"
+
+DEFAULT_PRESET = "hub-lora"
+
+# Values over FinetuneConfig's defaults, which are the hub-lora preset itself.
+FINETUNE_PRESETS: dict[str, dict[str, Any]] = {
+    DEFAULT_PRESET: {},
+    # Full finetuning: LoRA from the tiny base failed to learn new visual features, and the
+    # tiny model has no pretrained vision tower to protect (docs/tiny-model.md).
+    TINY: {
+        "method": "full",
+        "lora_dropout": 0.0,
+        "tune_vision_tower": True,
+        "tune_projector": True,
+        "learning_rate": 1e-3,
+        "steps": 400,
+        "epochs": None,
+        "batch_size": 16,
+    },
+}
+
+
+def _with_budget(values: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """``overrides`` over ``values``; a budget (steps or epochs) given alone replaces the other."""
+    out = {**values, **overrides}
+    for given, other in (("steps", "epochs"), ("epochs", "steps")):
+        if overrides.get(given) is not None and other not in overrides:
+            out[other] = None
+    return out
 
 
 class ModelConfig(BaseModel):
@@ -39,8 +75,9 @@ class ModelConfig(BaseModel):
     Attributes
     ----------
     name : str, default="tiny"
-        ``"tiny"`` (the offline tiny LLaVA, built and cached on first use), a local folder saved
-        with ``save_pretrained``, or a hub id such as ``"Qwen/Qwen2.5-VL-3B-Instruct"``.
+        ``"tiny"`` (the offline tiny LLaVA, whose base ``tasktransfer model tiny-base`` builds
+        and caches), a local folder saved with ``save_pretrained``, or a hub id such as
+        ``"Qwen/Qwen2.5-VL-3B-Instruct"``.
     dtype : str or None, default=None
         ``"bfloat16"``, ``"float16"`` or ``"float32"``; None means bf16 on CUDA, fp32 on CPU.
     device : str or None, default=None
@@ -52,51 +89,76 @@ class ModelConfig(BaseModel):
     trust_remote_code : bool, default=False
         Allow a hub repository's own Python code to run. Off unless you trust the repository.
     attn_implementation : str, default="sdpa"
+    finetune_preset : str or None, default=None
+        A key of :data:`FINETUNE_PRESETS`, e.g. ``"tiny"`` for a folder holding a copy of the
+        tiny base. None means the model's own (:attr:`preset`). Left out of dumps when None,
+        so the configs and cell keys of models that do not set it stay as they were.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = "tiny"
+    name: str = TINY
     dtype: Literal["bfloat16", "float16", "float32"] | None = None
     device: str | None = None
     image_max_pixels: int | None = Field(default=None, gt=0)
     trust_remote_code: bool = False
     attn_implementation: str = "sdpa"
+    finetune_preset: str | None = Field(default=None, exclude_if=lambda preset: preset is None)
+
+    @field_validator("finetune_preset")
+    @classmethod
+    def _known_preset(cls, preset: str | None) -> str | None:
+        if preset is not None and preset not in FINETUNE_PRESETS:
+            raise ValueError(
+                f"unknown finetune preset {preset!r}; use one of {', '.join(FINETUNE_PRESETS)}"
+            )
+        return preset
+
+    @property
+    def preset(self) -> str:
+        """The finetune preset this model starts from.
+
+        ``finetune_preset`` when set; else ``"tiny"`` for the tiny model and ``"hub-lora"``
+        (the library default) for any folder or hub id.
+        """
+        if self.finetune_preset is not None:
+            return self.finetune_preset
+        return TINY if self.name == TINY else DEFAULT_PRESET
 
 
 class FinetuneConfig(BaseModel):
     """Knobs of the finetuning recipe (:func:`tasktransfer.model.finetune`).
 
-    The defaults are meant for the offline tiny model: full finetuning, lr 1e-3, 400 steps of
-    16 (full finetuning because LoRA from a tiny base failed to learn new visual features, see
-    ``notes/tiny-models.md``). Not yet calibrated: ``bench/tiny_transfer_calibration.py``
-    measures whether they raise in-task accuracy by 15 points; so far they do not on
-    Relative_Depth. Hub models should start from :meth:`for_hub`
-    (LoRA rank 16 on the language model only, lr 1e-4, one epoch).
+    The defaults are the ``hub-lora`` preset, the safe start for a pretrained hub model: LoRA
+    rank 16 on the language model only (vision tower and projector frozen, so image features
+    can be shared between adapters at evaluation), lr 1e-4, one epoch of batch 8. The tiny
+    model's preset (:data:`FINETUNE_PRESETS`, ``from_preset("tiny")``) is full finetuning at
+    lr 1e-3, 400 steps of 16; ``docs/tiny-model.md`` has what it does and does not learn.
 
     Attributes
     ----------
-    method : {"lora", "full"}, default="full"
+    method : {"lora", "full"}, default="lora"
         ``"full"`` trains every parameter selected by the ``tune_*`` flags' modules and the
         language model; ``"lora"`` adds adapters to the targeted linear layers.
-    lora_rank, lora_alpha, lora_dropout : int, float, float
+    lora_rank, lora_alpha, lora_dropout : int, float, float, default=16, 32.0, 0.05
         LoRA rank (higher: more capacity and memory), scale numerator, dropout on the inputs.
     tune_language_model : bool, default=True
         Adapt the language model (matched by the architecture's regex).
-    tune_vision_tower : bool
-        Also adapt the vision tower. Off for hub models, so that image features can be shared
+    tune_vision_tower : bool, default=False
+        Also adapt the vision tower. Off by default, so that image features can be shared
         between adapters at evaluation.
-    tune_projector : bool
+    tune_projector : bool, default=False
         Also adapt the projector (LLaVA) or merger (Qwen2.5-VL).
-    learning_rate : float
+    learning_rate : float, default=1e-4
     weight_decay : float, default=0.0
     warmup_steps : int, default=0
         Linear warm-up; the rate is then constant.
-    steps : int or None
-        Optimizer steps. Exactly one of ``steps`` and ``epochs`` is set.
-    epochs : float or None
+    steps : int or None, default=None
+        Optimizer steps. Exactly one of ``steps`` and ``epochs`` is set; giving one alone
+        replaces the other's default.
+    epochs : float or None, default=1.0
         Passes over the training examples (rounded up to whole optimizer steps).
-    batch_size : int
+    batch_size : int, default=8
         Examples per forward pass.
     grad_accum : int, default=1
         Forward passes per optimizer step (effective batch = batch_size * grad_accum).
@@ -108,30 +170,28 @@ class FinetuneConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    method: Literal["lora", "full"] = "full"
+    method: Literal["lora", "full"] = "lora"
     lora_rank: int = Field(default=16, gt=0)
     lora_alpha: float = Field(default=32.0, gt=0)
-    lora_dropout: float = Field(default=0.0, ge=0, lt=1)
+    lora_dropout: float = Field(default=0.05, ge=0, lt=1)
     tune_language_model: bool = True
-    tune_vision_tower: bool = True
-    tune_projector: bool = True
-    learning_rate: float = Field(default=1e-3, gt=0)
+    tune_vision_tower: bool = False
+    tune_projector: bool = False
+    learning_rate: float = Field(default=1e-4, gt=0)
     weight_decay: float = Field(default=0.0, ge=0)
     warmup_steps: int = Field(default=0, ge=0)
-    steps: int | None = Field(default=400, gt=0)
-    epochs: float | None = Field(default=None, gt=0)
-    batch_size: int = Field(default=16, gt=0)
+    steps: int | None = Field(default=None, gt=0)
+    epochs: float | None = Field(default=1.0, gt=0)
+    batch_size: int = Field(default=8, gt=0)
     grad_accum: int = Field(default=1, gt=0)
     grad_checkpointing: bool = False
     max_grad_norm: float | None = Field(default=1.0, gt=0)
 
     @model_validator(mode="before")
     @classmethod
-    def _epochs_replace_steps(cls, data):
-        # Giving epochs alone means "train by epochs": drop the default step count.
-        if isinstance(data, dict) and data.get("epochs") is not None and "steps" not in data:
-            data = {**data, "steps": None}
-        return data
+    def _one_budget_replaces_the_other(cls, data):
+        # FinetuneConfig(steps=10) means 10 steps, not a conflict with the default epoch.
+        return _with_budget({}, data) if isinstance(data, dict) else data
 
     @model_validator(mode="after")
     def _one_budget(self) -> FinetuneConfig:
@@ -145,42 +205,33 @@ class FinetuneConfig(BaseModel):
         return self
 
     @staticmethod
-    def hub_defaults(overrides: Mapping[str, Any]) -> dict[str, Any]:
-        """The hub-model settings with ``overrides`` on top, not yet validated.
+    def preset_values(preset: str, overrides: Mapping[str, Any]) -> dict[str, Any]:
+        """The values of ``preset`` with ``overrides`` on top, not yet validated.
 
-        A step count given without epochs replaces the default of one epoch (one budget
-        replaces the other), so ``{"steps": 10}`` means 10 steps, not a conflict.
+        A step count given without epochs replaces the preset's epochs, and the other way
+        round (one budget replaces the other), so ``{"steps": 10}`` means 10 steps, not a
+        conflict. A study validates the result with its own error locations.
 
         Examples
         --------
-        >>> FinetuneConfig.hub_defaults({"steps": 10})["epochs"] is None
+        >>> FinetuneConfig.preset_values("tiny", {"epochs": 2})["steps"] is None
         True
         """
-        base = dict(
-            method="lora",
-            lora_rank=16,
-            lora_alpha=32.0,
-            lora_dropout=0.05,
-            tune_vision_tower=False,
-            tune_projector=False,
-            learning_rate=1e-4,
-            steps=None,
-            epochs=1.0,
-            batch_size=8,
-        )
-        if "steps" in overrides and "epochs" not in overrides:
-            base["epochs"] = None
-        return {**base, **overrides}
+        if preset not in FINETUNE_PRESETS:
+            raise ValueError(
+                f"unknown finetune preset {preset!r}; use one of {', '.join(FINETUNE_PRESETS)}"
+            )
+        return _with_budget(FINETUNE_PRESETS[preset], overrides)
 
     @classmethod
-    def for_hub(cls, **overrides) -> FinetuneConfig:
-        """Defaults for hub models: LoRA r16 on the language model only, lr 1e-4, batch 8.
+    def from_preset(cls, preset: str, **overrides) -> FinetuneConfig:
+        """The settings of a named preset (:data:`FINETUNE_PRESETS`) with ``overrides``.
 
         Examples
         --------
-        >>> FinetuneConfig.for_hub().tune_vision_tower
-        False
-        >>> FinetuneConfig.for_hub(steps=10).steps
-        10
+        >>> FinetuneConfig.from_preset("hub-lora") == FinetuneConfig()
+        True
+        >>> FinetuneConfig.from_preset("tiny", steps=10).learning_rate
+        0.001
         """
-        return cls(**cls.hub_defaults(overrides))
+        return cls(**cls.preset_values(preset, overrides))

@@ -2,7 +2,7 @@
 
 Public API
 ----------
-finetune(model, examples, out_dir, *, config=FinetuneConfig(), seed=0, overwrite=False,
+finetune(model, examples, out_dir, *, config=None, seed=0, overwrite=False,
          progress=True, extra_meta=None) -> Path
     Finetune ``model`` (a :class:`ModelConfig`, ``"tiny"``, a folder or a hub id) on
     ``examples`` and write into ``out_dir``:
@@ -102,7 +102,7 @@ class FinetuneRecipe:
     """One finetuning run. Call ``setup``, ``train``, ``save``, ``cleanup`` in that order."""
 
     def __init__(self, model, examples, out_dir, *, config, seed, overwrite, progress, extra_meta):
-        self.model_config = ModelConfig(name=model) if isinstance(model, str) else model
+        self.model_config: ModelConfig = model
         self.examples = list(examples)
         self.out_dir = Path(out_dir)
         self.config = config
@@ -324,7 +324,8 @@ def finetune(
     out_dir : str or Path
         Destination folder (see the module docstring for its contents).
     config : FinetuneConfig or None
-        None means ``FinetuneConfig()``, the tiny-model defaults.
+        None means the model's preset (``ModelConfig.preset``: ``tiny`` for the tiny model,
+        ``hub-lora`` for a folder or hub id).
     seed : int, default=0
         Seeds data order, LoRA initialisation and dropout.
     overwrite : bool, default=False
@@ -339,11 +340,12 @@ def finetune(
     Path
         ``out_dir``.
     """
+    model = ModelConfig(name=model) if isinstance(model, str) else model
     recipe = FinetuneRecipe(
         model,
         examples,
         out_dir,
-        config=config or FinetuneConfig(),
+        config=config or FinetuneConfig.from_preset(model.preset),
         seed=seed,
         overwrite=overwrite,
         progress=progress,
@@ -379,9 +381,3 @@ def _versions() -> dict[str, str]:
         "transformers": transformers.__version__,
         "peft": peft.__version__,
     }
-
-
-def _write_json(path: Path, data: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, path)

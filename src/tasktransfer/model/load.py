@@ -9,8 +9,8 @@ LoadedModel
 load_model(model) -> LoadedModel
     ``model`` is a :class:`ModelConfig` or just its ``name``.
 resolve_source(name) -> str
-    ``"tiny"`` -> the cached tiny base folder (built on first use); a local folder -> itself;
-    otherwise a hub id, checked for shape.
+    ``"tiny"`` -> the cached tiny base folder (never built here: loading does not train); a
+    local folder -> itself; otherwise a hub id, checked for shape.
 
 Everything goes through ``AutoModelForImageTextToText`` and ``AutoProcessor`` (or the processor
 class the architecture row names): safetensors only, ``trust_remote_code`` only when asked,
@@ -27,7 +27,8 @@ from typing import Any
 
 from tasktransfer.errors import InputError
 from tasktransfer.model.architectures import Architecture, get_architecture
-from tasktransfer.model.config import ModelConfig
+from tasktransfer.model.config import TINY, ModelConfig
+from tasktransfer.model.tiny import is_built, tiny_base_path
 
 # owner/name, as the hub spells repository ids; anything else is not sent anywhere.
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
@@ -78,12 +79,17 @@ def resolve_source(name: str) -> str:
     Raises
     ------
     InputError
-        When ``name`` is neither ``"tiny"``, an existing folder, nor shaped like a hub id.
+        When ``name`` is neither ``"tiny"``, an existing folder, nor shaped like a hub id, or
+        when it is ``"tiny"`` and the tiny base is not built yet.
     """
-    if name == "tiny":
-        from tasktransfer.model.tiny import tiny_base_path
-
-        return str(tiny_base_path())
+    if name == TINY:
+        path = tiny_base_path()
+        if not is_built(path):
+            raise InputError(
+                f"the tiny model's base is not built yet ({path}): run `tasktransfer model "
+                "tiny-base` (`tasktransfer run`, `finetune` and `evaluate` build it themselves)"
+            )
+        return str(path)
     path = Path(name).expanduser()
     if path.is_dir():
         if not (path / "config.json").is_file():
@@ -131,7 +137,8 @@ def load_model(model: ModelConfig | str) -> LoadedModel:
     Raises
     ------
     InputError
-        For a name that is not a model.
+        For a name that is not a model, or ``"tiny"`` before its base is built
+        (:func:`tasktransfer.model.tiny_base.prepare_models` builds it).
     tasktransfer.model.architectures.UnsupportedArchitectureError
         For a model type missing from the architecture table.
     """

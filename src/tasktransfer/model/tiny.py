@@ -9,15 +9,12 @@ build_tiny_llava(seed=0) -> (model, processor)
 build_tiny_qwen2_5_vl(seed=0) -> (model, processor)
     A tiny ``Qwen2_5_VLForConditionalGeneration`` with random weights, for tests of what is
     specific to Qwen2.5-VL (processor, image tokens, LoRA targeting). It does not learn
-    positions (see ``notes/tiny-models.md``), so it is never the default.
-build_tiny_base(out_dir, *, recipe=TINY_BASE_RECIPE) -> Path
-    Trains the tiny LLaVA (full finetuning, deterministic) on generic synthetic questions that
-    are not the 13 study tasks (:func:`tasktransfer.data.synthetic.generic_examples`) and saves
-    model + processor with ``save_pretrained`` (safetensors).
-tiny_base_path() -> Path
-    The cached base, built on first use under ``$TASKTRANSFER_CACHE`` (default
-    ``~/.cache/tasktransfer``) in a folder keyed by a hash of the recipe;
-    ``ModelConfig(name="tiny")`` loads it.
+    positions (see the reason below), so it is never the default.
+TINY_BASE_RECIPE, tiny_base_path(recipe=None) -> Path, is_built(folder) -> bool
+    How the tiny LLaVA's base is trained, and the folder it is cached in: under
+    ``$TASKTRANSFER_CACHE`` (default ``~/.cache/tasktransfer``), named by a hash of the recipe;
+    ``ModelConfig(name="tiny")`` loads it. :mod:`tasktransfer.model.tiny_base` builds it;
+    nothing here trains, so loading never does.
 
 Why LLaVA and not Qwen2.5-VL: the tiny Qwen2.5-VL's vision tower has only rotary (relative)
 positions and its language model's height/width rotary channels barely turn at rope_theta 1e6,
@@ -30,7 +27,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
 # Special tokens of the byte-level tokenizer; the chat template uses the ChatML markers.
@@ -261,88 +257,15 @@ def cache_dir() -> Path:
 
 
 def tiny_base_path(recipe: dict | None = None) -> Path:
-    """The folder of the tiny base for ``recipe`` (default :data:`TINY_BASE_RECIPE`).
+    """The cache folder of the tiny base for ``recipe`` (default :data:`TINY_BASE_RECIPE`).
 
-    Built with :func:`build_tiny_base` on first use, then reused: the folder name is the
-    recipe's hash, so a changed recipe builds a new base.
+    The folder name is the recipe's hash, so a changed recipe means a new base. Nothing is
+    built here: :func:`tasktransfer.model.tiny_base.ensure_tiny_base` builds it when missing.
     """
     recipe = TINY_BASE_RECIPE if recipe is None else recipe
-    path = cache_dir() / f"tiny-base-{recipe_key(recipe)}"
-    if not (path / "config.json").is_file():
-        build_tiny_base(path, recipe=recipe)
-    return path
+    return cache_dir() / f"tiny-base-{recipe_key(recipe)}"
 
 
-def build_tiny_base(
-    out_dir: str | Path, *, recipe: dict | None = None, progress: bool = True
-) -> Path:
-    """Train the tiny LLaVA base on generic synthetic questions and save it to ``out_dir``.
-
-    Full finetuning from random weights (seed ``recipe["init_seed"]``) with the finetuning
-    recipe (:func:`tasktransfer.model.finetune`, ``method="full"``), so the base and every
-    later finetune share one loop and one prompt format: ``steps`` on the ``kinds`` of
-    :func:`~tasktransfer.data.synthetic.generic_examples` (see :data:`TINY_BASE_RECIPE`).
-    Deterministic for a given recipe: trained on one torch thread, whatever the machine has.
-
-    Parameters
-    ----------
-    out_dir : str or Path
-        Destination; written atomically (a temporary sibling folder renamed at the end).
-    recipe : dict or None
-        Defaults to :data:`TINY_BASE_RECIPE`.
-    progress : bool, default=True
-        Show a progress bar.
-
-    Returns
-    -------
-    Path
-        ``out_dir``, a folder that :func:`tasktransfer.model.load_model` loads.
-    """
-    import torch
-
-    from tasktransfer.data.synthetic import generic_examples
-    from tasktransfer.model.config import FinetuneConfig
-
-    recipe = TINY_BASE_RECIPE if recipe is None else recipe
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    steps, batch = recipe["steps"], recipe["batch_size"]
-    examples = generic_examples(
-        steps * batch,
-        seed=recipe["data_seed"],
-        image_size=recipe["image_size"],
-        kinds=tuple(recipe["kinds"]),
-    )
-    config = FinetuneConfig(
-        method="full", learning_rate=recipe["learning_rate"], steps=steps, batch_size=batch
-    )
-    # One torch thread: float sums depend on how many threads split them, so the same recipe
-    # gives different weights at 1 and 2 threads; at one, every machine builds the same base.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        _train_base(recipe, examples, config, out_dir, progress)
-    finally:
-        torch.set_num_threads(threads)
-    return out_dir
-
-
-def _train_base(recipe, examples, config, out_dir: Path, progress: bool) -> None:
-    """Random init (saved with ``save_pretrained``), then the full-finetuning recipe."""
-    from tasktransfer.model.finetune import finetune
-
-    with tempfile.TemporaryDirectory(dir=out_dir.parent, prefix=".tiny-init-") as work:
-        model, processor = build_tiny_llava(seed=recipe["init_seed"])
-        init = Path(work) / "init"
-        model.save_pretrained(init)
-        processor.save_pretrained(init)
-        finetune(
-            str(init),
-            examples,
-            out_dir,
-            config=config,
-            seed=recipe["init_seed"],
-            overwrite=True,
-            progress=progress,
-            extra_meta={"tiny_base_recipe": recipe},
-        )
+def is_built(folder: Path) -> bool:
+    """Whether ``folder`` holds a base: it is published whole, so its config.json marks it."""
+    return (folder / "config.json").is_file()

@@ -29,6 +29,7 @@ from tasktransfer.data import Example, load_examples
 from tasktransfer.data.mixture import MixtureFile, read_mixture, sample_mixture
 from tasktransfer.errors import InputError
 from tasktransfer.model import EvalConfig, FinetuneConfig, ModelConfig
+from tasktransfer.model.config import DEFAULT_PRESET
 from tasktransfer.overrides import apply_overrides  # the one override parser
 from tasktransfer.tasks import REGISTRY, UnknownTaskError
 
@@ -143,10 +144,10 @@ class SelectionConfig(_Strict):
 class StudyConfig(_Strict):
     """One transfer study. Every field has a YAML key of the same name.
 
-    The ``finetune`` section overrides a base that depends on the models: the tiny model's
-    calibrated defaults (``FinetuneConfig()``) when every model is ``tiny``, else the hub
-    defaults (``FinetuneConfig.for_hub()``: LoRA on the language model only), so that a
-    hub-model study never falls back to full finetuning by omission.
+    The ``finetune`` section overrides the models' finetune preset (``ModelConfig.preset``:
+    ``tiny`` for the tiny model, ``hub-lora`` for any other). One finetune serves every model
+    of a study, so when the models' presets differ it starts from ``hub-lora``, the library
+    default: a hub model never falls back to full finetuning by omission.
     """
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
@@ -175,11 +176,14 @@ class StudyConfig(_Strict):
     def _finetune_defaults_for_the_models(cls, data: Any) -> Any:
         if not isinstance(data, dict) or not isinstance(data.get("finetune", {}), dict):
             return data
-        names = [m.get("name", "tiny") if isinstance(m, dict) else getattr(m, "name", None)
-                 for m in data.get("models") or []]  # fmt: skip
-        if not names or all(name == "tiny" for name in names):
-            return data
-        return {**data, "finetune": FinetuneConfig.hub_defaults(data.get("finetune", {}))}
+        presets = set()
+        for model in data.get("models") or []:
+            try:
+                presets.add(ModelConfig.model_validate(model).preset)
+            except ValidationError:
+                pass  # reported by the models field itself
+        preset = presets.pop() if len(presets) == 1 else DEFAULT_PRESET
+        return {**data, "finetune": FinetuneConfig.preset_values(preset, data.get("finetune", {}))}
 
     @field_validator("tasks")
     @classmethod

@@ -50,6 +50,9 @@ def run_ray(
 
     Joins ``config.executor.address`` when given, else starts a local Ray cluster. A cell
     that raises is retried ``max_retries`` times (its folder is cleared on each try).
+    Workers load models and never build them: the runner builds the tiny base first, in
+    ``$TASKTRANSFER_CACHE``, which workers on other machines must share (or have built there
+    with ``tasktransfer model tiny-base``).
     """
     import ray
 

@@ -23,6 +23,7 @@ import tasktransfer
 from tasktransfer.contracts import StudyLayout
 from tasktransfer.errors import InputError, TaskTransferError
 from tasktransfer.files import write_atomic, write_json_atomic
+from tasktransfer.model import prepare_models
 from tasktransfer.study.cells import Cell, plan_cells
 from tasktransfer.study.config import DataConfig, StudyConfig
 from tasktransfer.study.executors import EXECUTORS
@@ -282,6 +283,7 @@ def run_study(
         else:
             todo.append(cell)
     write_json_atomic(layout.environment, environment())
+    prepare_models([cell.model for cell in todo], progress=progress)  # before any worker starts
     failures = _execute(todo, config, layout, outcome, progress=progress)
     write_study_tables(layout, [cell.files(layout) for cell in cells])
     if failures:
