@@ -27,6 +27,11 @@ def test_one_generator_per_registered_blink_task_one_module_each():
     assert sorted(spec.generate.__module__.rsplit(".", 1)[1] for spec in TASKS.values()) == modules
 
 
+def test_an_abbreviation_generates_the_same_questions_as_the_name():
+    assert generate("rd", "val", 3) == generate("Relative_Depth", "val", 3)
+    assert [e.idx for e in generate("RD", "val", 1)] == ["val_Relative_Depth_0"]
+
+
 def test_a_generator_of_an_unregistered_task_is_refused():
     with pytest.raises(UnknownTaskError, match="Unknown task 'Countng'. Did you mean: Counting"):
         register("Countng", skills=("object_counting",), difficulty=0.1)

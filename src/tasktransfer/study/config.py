@@ -19,19 +19,21 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from tasktransfer.analysis import ZERO_SHOT  # the results-table contract's baseline label
 from tasktransfer.data import Example, load_examples
-from tasktransfer.data.mixture import MixtureFile, read_mixture, sample_mixture
+from tasktransfer.data.mixture import MixtureFile, read_mixture, sample_mixture, task_names
 from tasktransfer.errors import InputError
 from tasktransfer.model import EvalConfig, FinetuneConfig, ModelConfig
 from tasktransfer.model.config import DEFAULT_PRESET
 from tasktransfer.overrides import apply_overrides  # the one override parser
-from tasktransfer.tasks import REGISTRY, UnknownTaskError
+from tasktransfer.tasks import REGISTRY, Registry, UnknownTaskError, load_registry, registry_in
 
 SYNTHETIC = "synthetic"
 
@@ -41,7 +43,11 @@ class _Strict(BaseModel):
 
 
 class DataConfig(_Strict):
-    """Where a study's examples come from."""
+    """Where a study's examples come from.
+
+    Task names resolve through the registry this section was validated with (a study's:
+    see :attr:`StudyConfig.registry`), and :meth:`load` and :meth:`sample` read with it.
+    """
 
     source: str | None = Field(
         SYNTHETIC,
@@ -54,20 +60,23 @@ class DataConfig(_Strict):
         description="Synthetic source only: one difficulty in [0, 1] for every task, or "
         "task -> difficulty; None uses each task's default (docs/synthetic-suite.md).",
     )
+    _registry: Registry = PrivateAttr(REGISTRY)
 
     @field_validator("difficulty")
     @classmethod
-    def _difficulty_in_range(cls, difficulty: Any) -> Any:
+    def _difficulty_in_range(cls, difficulty: Any, info: ValidationInfo) -> Any:
         values = difficulty.values() if isinstance(difficulty, dict) else [difficulty]
         wrong = [v for v in values if v is not None and not 0 <= v <= 1]
         if wrong:
             raise ValueError(f"difficulty must be in [0, 1], got {wrong[0]}")
         if isinstance(difficulty, dict):
-            try:
-                return {REGISTRY.resolve(task).name: v for task, v in difficulty.items()}
-            except UnknownTaskError as err:
-                raise ValueError(str(err)) from None
+            return dict(zip(task_names(difficulty, info), difficulty.values(), strict=True))
         return difficulty
+
+    @model_validator(mode="after")
+    def _keep_the_registry(self, info: ValidationInfo) -> DataConfig:
+        self._registry = registry_in(info.context)
+        return self
 
     @model_validator(mode="after")
     def _difficulty_is_synthetic(self) -> DataConfig:
@@ -81,13 +90,23 @@ class DataConfig(_Strict):
     def load(self, tasks: Sequence[str]) -> dict[str, list[Example]]:
         """The examples of ``tasks``: :func:`~tasktransfer.data.load_examples` with these fields."""
         return load_examples(
-            self.source, tasks, self.split, limit=self.limit, difficulty=self.difficulty
+            self.source,
+            tasks,
+            self.split,
+            limit=self.limit,
+            difficulty=self.difficulty,
+            registry=self._registry,
         )
 
     def sample(self, mixture: dict[str, int], *, seed: int) -> list[Example]:
         """A mixture's examples (:func:`~tasktransfer.data.mixture.sample_mixture`)."""
         return sample_mixture(
-            self.source, mixture, self.split, seed=seed, difficulty=self.difficulty
+            self.source,
+            mixture,
+            self.split,
+            seed=seed,
+            difficulty=self.difficulty,
+            registry=self._registry,
         )
 
 
@@ -131,18 +150,17 @@ class SelectionConfig(_Strict):
 
     @field_validator("targets")
     @classmethod
-    def _known_targets(cls, targets: list[str]) -> list[str]:
-        try:
-            names = [REGISTRY.resolve(t).name for t in targets]
-        except UnknownTaskError as err:
-            raise ValueError(str(err)) from None
-        if len(set(names)) != len(names):
-            raise ValueError(f"targets are listed twice: {sorted(names)}")
-        return names
+    def _known_targets(cls, targets: list[str], info: ValidationInfo) -> list[str]:
+        return task_names(targets, info)
 
 
 class StudyConfig(_Strict):
     """One transfer study. Every field has a YAML key of the same name.
+
+    Tasks are named or abbreviated, in ``tasks``, mixtures, ``selection.targets`` and
+    difficulty keys alike, and resolve through :attr:`registry`: the built-in tasks plus
+    those of ``tasks_file``. Validate with :meth:`model_validate` or the constructor (they
+    read ``tasks_file`` first); other pydantic entry points know the built-in tasks only.
 
     The ``finetune`` section overrides the models' finetune preset (``ModelConfig.preset``:
     ``tiny`` for the tiny model, ``hub-lora`` for any other). One finetune serves every model
@@ -152,6 +170,11 @@ class StudyConfig(_Strict):
 
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     models: list[ModelConfig] = Field(min_length=1)
+    tasks_file: Path | None = Field(
+        None,
+        description="A tasks YAML (as `tasktransfer tasks ls --labels` reads) that adds tasks "
+        "or relabels built-in ones; relative to the working directory, recorded absolute.",
+    )
     tasks: list[str] = Field(min_length=1)
     seeds: list[int] = Field(min_length=1, description="One run per seed, labelled seed_<n>.")
     eval_data: DataConfig
@@ -170,6 +193,7 @@ class StudyConfig(_Strict):
     selection: SelectionConfig | None = Field(
         None, description="The selection experiment; its mixtures join `mixtures` at run time."
     )
+    _registry: Registry = PrivateAttr(REGISTRY)
 
     @model_validator(mode="before")
     @classmethod
@@ -185,20 +209,37 @@ class StudyConfig(_Strict):
         preset = presets.pop() if len(presets) == 1 else DEFAULT_PRESET
         return {**data, "finetune": FinetuneConfig.preset_values(preset, data.get("finetune", {}))}
 
+    @classmethod
+    def model_validate(cls, obj: Any, *, context: dict[str, Any] | None = None, **kwargs):
+        """Validate ``obj`` with the registry of its ``tasks_file`` in the context."""
+        return super().model_validate(obj, context=_study_context(obj, context), **kwargs)
+
+    def __init__(self, /, **data: Any) -> None:
+        # As BaseModel.__init__, with the study's registry in the validation context.
+        self.__pydantic_validator__.validate_python(
+            data, self_instance=self, context=_study_context(data, None)
+        )
+
+    @property
+    def registry(self) -> Registry:
+        """The tasks this study knows: the built-in ones plus ``tasks_file``'s."""
+        return self._registry
+
+    @field_validator("tasks_file")
+    @classmethod
+    def _absolute_tasks_file(cls, path: Path | None) -> Path | None:
+        # Recorded absolute, so the study folder's config.yaml and every worker read the
+        # file that was validated, whatever their working directory.
+        return None if path is None else path.resolve()
+
     @field_validator("tasks")
     @classmethod
-    def _known_tasks(cls, tasks: list[str]) -> list[str]:
-        try:
-            names = [REGISTRY.resolve(t).name for t in tasks]
-        except UnknownTaskError as err:  # pydantic reports ValueErrors, not KeyErrors
-            raise ValueError(str(err)) from None
-        if len(set(names)) != len(names):
-            raise ValueError(f"tasks are listed twice: {sorted(names)}")
-        return names
+    def _known_tasks(cls, tasks: list[str], info: ValidationInfo) -> list[str]:
+        return task_names(tasks, info)
 
     @field_validator("mixtures", mode="before")
     @classmethod
-    def _read_mixtures(cls, mixtures: Any) -> Any:
+    def _read_mixtures(cls, mixtures: Any, info: ValidationInfo) -> Any:
         # A path is read here, so the resolved config.yaml records the counts themselves.
         if not isinstance(mixtures, dict):
             return mixtures
@@ -207,7 +248,7 @@ class StudyConfig(_Strict):
             if isinstance(value, (str, Path)):
                 if not Path(value).is_file():
                     raise ValueError(f"mixture {label!r}: no mixture file {str(value)!r}")
-                value = read_mixture(value)
+                value = read_mixture(value, registry=registry_in(info.context))
             elif isinstance(value, dict) and "mixture" not in value:
                 value = {"mixture": value}  # inline counts
             out[label] = value
@@ -215,19 +256,26 @@ class StudyConfig(_Strict):
 
     @field_validator("mixtures")
     @classmethod
-    def _mixture_labels(cls, mixtures: dict[str, MixtureFile]) -> dict[str, MixtureFile]:
+    def _mixture_labels(
+        cls, mixtures: dict[str, MixtureFile], info: ValidationInfo
+    ) -> dict[str, MixtureFile]:
         for label in mixtures:
             # A label names a cell folder: no leading dot, so never "." or ".." or hidden.
             if not re.fullmatch(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*", label):
                 raise ValueError(
                     f"mixture label {label!r}: use letters, digits, _ . - (not first: .)"
                 )
-            if label == ZERO_SHOT or _is_task(label):
+            if label == ZERO_SHOT or _is_task(label, registry_in(info.context)):
                 raise ValueError(
                     f"mixture label {label!r} is taken by a task or the zero-shot baseline; "
                     "results rows would not tell them apart"
                 )
         return mixtures
+
+    @model_validator(mode="after")
+    def _keep_the_registry(self, info: ValidationInfo) -> StudyConfig:
+        self._registry = registry_in(info.context)
+        return self
 
     @model_validator(mode="after")
     def _selection_targets_are_tasks(self) -> StudyConfig:
@@ -253,12 +301,36 @@ class StudyConfig(_Strict):
         return [run_label(seed) for seed in self.seeds]
 
 
-def _is_task(name: str) -> bool:
+def _is_task(name: str, registry: Registry) -> bool:
     try:
-        REGISTRY.resolve(name)
+        registry.resolve(name)
     except UnknownTaskError:
         return False
     return True
+
+
+def _study_context(data: Any, context: dict[str, Any] | None) -> dict[str, Any]:
+    """The validation context of a study: ``context`` with the study's registry.
+
+    The registry is the context's (the built-in one by default) plus the tasks of
+    ``data["tasks_file"]``; pydantic hands the context to every nested model, so the
+    study's tasks, difficulty keys, selection targets and mixtures all resolve through it.
+    A tasks file that cannot be read fails as a ``ValidationError`` at ``tasks_file``.
+    """
+    registry = registry_in(context)
+    path = data.get("tasks_file") if isinstance(data, dict) else None
+    if path is not None:
+        try:
+            registry = load_registry(path, base=registry)
+        except (OSError, TypeError, ValueError) as err:
+            if isinstance(err, FileNotFoundError):
+                err = ValueError(f"no tasks file {str(path)!r} (relative to {Path.cwd()})")
+            raise ValidationError.from_exception_data(
+                "StudyConfig",
+                [{"type": "value_error", "loc": ("tasks_file",), "input": path,
+                  "ctx": {"error": err}}],
+            ) from None  # fmt: skip
+    return {**(context or {}), "registry": registry}
 
 
 def run_label(seed: int) -> str:

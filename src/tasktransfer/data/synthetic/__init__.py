@@ -50,7 +50,7 @@ def generate(
     Parameters
     ----------
     task : str
-        A BLINK task name (see :data:`TASKS`).
+        A task name or abbreviation (see :data:`TASKS`).
     split : {"train", "val", "test"}
     n : int or None
         How many; default :data:`DEFAULT_SIZES` of the split.

@@ -106,11 +106,17 @@ def register(
 
 
 def get_synthetic_task(name: str) -> SyntheticTask:
-    """The registered generator of ``name``; unknown names suggest near ones."""
-    try:
-        return TASKS[name]
-    except KeyError:
-        raise UnknownTaskError(unknown_task_message(name, TASKS)) from None
+    """The generator of the task called or abbreviated ``name``; misses suggest near names.
+
+    Examples
+    --------
+    >>> get_synthetic_task("RD").name
+    'Relative_Depth'
+    """
+    task = REGISTRY.resolve(name).name
+    if task not in TASKS:
+        raise UnknownTaskError(unknown_task_message(task, TASKS))
+    return TASKS[task]
 
 
 def rng_for(*key: Any) -> np.random.Generator:
@@ -187,6 +193,7 @@ def make_example(
 ) -> Example:
     """Question ``index`` of the synthetic ``task`` in ``split``; same arguments, same bytes."""
     spec = get_synthetic_task(task)
+    task = spec.name  # the name, not an abbreviation, seeds the question and names it
     if split not in SPLITS:
         raise InputError(f"unknown synthetic split {split!r}; known: {', '.join(SPLITS)}")
     image_size = check_image_size(image_size)
