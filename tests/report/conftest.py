@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tasktransfer.contracts import ResultRow, StudyLayout, write_results
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Flags that keep headless chromium from phoning home; the page itself must need nothing.
 CHROMIUM_ARGS = [
@@ -26,7 +28,7 @@ N = 20  # questions per target
 GAIN = ((6, 3, -4), (-3, 7, 2), (4, -5, 8))
 
 
-def _cell(run: int, source: str, target: str) -> dict:
+def _row(run: int, source: str, target: str) -> ResultRow:
     """One row of a quickstart-like study; Jigsaw -> Counting collapses onto "A"."""
     n_correct = 6 + 2 * run + TASKS.index(target)
     if source in TASKS:
@@ -35,47 +37,31 @@ def _cell(run: int, source: str, target: str) -> dict:
         counts = {"A": N}
     else:
         counts = {"A": 8 + run, "B": 7, "C": N - 15 - run}
-    return {
-        "model": MODEL,
-        "run": RUNS[run],
-        "source": source,
-        "target": target,
-        "n_correct": n_correct,
-        "n_total": N,
-        "answer_counts": counts,
-        "n_unparsed": 0,
-        "collapsed": len(counts) == 1,
-    }
+    return ResultRow(
+        MODEL, RUNS[run], source, target, n_correct, N,
+        answer_counts=counts, n_unparsed=0, collapsed=len(counts) == 1,
+    )  # fmt: skip
 
 
 def make_study(folder: Path) -> Path:
-    """A study folder as ``tasktransfer run`` writes it, built by hand (no model needed)."""
+    """A study folder as ``tasktransfer run`` writes it, built by hand (no model needed).
+
+    No ``cells/``: the report reads only the tables at the top of the folder.
+    """
     folder.mkdir(parents=True, exist_ok=True)
+    layout = StudyLayout(folder)
     rows = [
-        _cell(r, source, target)
+        _row(r, source, target)
         for r in range(len(RUNS))
         for source in ("zero-shot", *TASKS)
         for target in TASKS
     ]
-    for run in RUNS:
-        for source in ("zero-shot", *TASKS):
-            done = folder / "cells" / "Qwen_Qwen2.5-VL-3B-Instruct" / run / source / "done.json"
-            done.parent.mkdir(parents=True)
-            mine = [row for row in rows if row["run"] == run and row["source"] == source]
-            done.write_text(json.dumps({"cell": f"{run}/{source}", "key": "k", "rows": mine}))
-    header = "model,run,source,target,n_correct,n_total,answer_counts,n_unparsed\n"
-    lines = [
-        f"{r['model']},{r['run']},{r['source']},{r['target']},{r['n_correct']},{r['n_total']},"
-        f'"{json.dumps(r["answer_counts"], sort_keys=True).replace(chr(34), chr(34) * 2)}",'
-        f"{r['n_unparsed']}\n"
-        for r in rows
-    ]
-    (folder / "results.csv").write_text(header + "".join(lines))
-    (folder / "config.yaml").write_text(
+    write_results(layout.results, rows)
+    layout.config.write_text(
         "name: quickstart\nmodels:\n  - name: tiny-qwen\n"
         "tasks: [Counting, Jigsaw, Relative_Depth]\nseeds: [0, 1]\n"
     )
-    (folder / "environment.json").write_text(
+    layout.environment.write_text(
         json.dumps({"python": "3.11.2", "device": "cpu", "packages": {"torch": "2.13.0"}})
     )
     return folder

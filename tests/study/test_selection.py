@@ -15,9 +15,9 @@ from tasktransfer.analysis.experiment import compare_arms
 from tasktransfer.cli import app
 from tasktransfer.data.mixture import read_mixture
 from tasktransfer.errors import InputError
-from tasktransfer.report.figures import selection_figure
 from tasktransfer.study import StudyConfig, load_study_config, run_study
 from tasktransfer.study.selection import plan_selection, with_selection
+from tasktransfer.units.selection import selection_figure
 
 TASKS = ["Relative_Depth", "Counting", "Art_Style", "Jigsaw"]
 # Mean PGF on Relative_Depth (the target): Counting 0.6, Art_Style 0.2, Jigsaw -0.1.

@@ -43,11 +43,11 @@ def report(
 
     with Console(stderr=True).status("Rendering the report..."):
         if (folder / "analysis.json").is_file():
-            page = render_folder(folder, labels=labels)  # shows its study.json, if any
+            page = render_folder(folder)  # shows its study.json, if any
         elif (folder / "results.csv").is_file():
             out = folder / "analysis"
             if (out / "analysis.json").is_file():
-                page = render_folder(out, labels=labels, study_dir=folder)
+                page = render_folder(out, study_dir=folder)
             else:
                 page = analyze_to_folder(
                     [folder / "results.csv"], out, labels=labels, study_dir=folder

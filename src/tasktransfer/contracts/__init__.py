@@ -7,6 +7,14 @@ names a column, a file of another layer or a key of ``analysis.json`` except thr
 Importing this package never imports torch.
 """
 
+from tasktransfer.contracts.analysis import (
+    Analysis,
+    AnalysisLayout,
+    ModelEntry,
+    ModelFiles,
+    read_analysis,
+    write_json,
+)
 from tasktransfer.contracts.layout import CellLayout, StudyLayout
 from tasktransfer.contracts.results import (
     OPTIONAL_COLUMNS,
@@ -25,6 +33,12 @@ from tasktransfer.contracts.results import (
 )
 
 __all__ = [
+    "Analysis",
+    "AnalysisLayout",
+    "ModelEntry",
+    "ModelFiles",
+    "read_analysis",
+    "write_json",
     "OPTIONAL_COLUMNS",
     "PGF_COLUMNS",
     "REQUIRED_COLUMNS",

@@ -1,4 +1,4 @@
-"""PNG figures of one model's ``analysis.json`` entry: the PGF heatmap and the transfer graph.
+"""PNG figures of one model of ``analysis.json``: the PGF heatmap and the transfer graph.
 
 Figures are built with matplotlib's object API (no pyplot state, no GUI backend), so they
 can be drawn from any thread or process without touching the user's matplotlib settings.
@@ -11,21 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
+from tasktransfer.contracts.analysis import ModelEntry
 from tasktransfer.files import write_atomic
-from tasktransfer.tasks import REGISTRY, Registry, UnknownTaskError
+from tasktransfer.units import graph as graph_unit
 
 POSITIVE, NEGATIVE = "#2166ac", "#b2182b"  # the ends of the heatmap's RdBu map
-
-
-def abbreviations(tasks, registry: Registry = REGISTRY) -> list[str]:
-    """Two-letter abbreviations, or the names themselves for unregistered tasks."""
-    out = []
-    for task in tasks:
-        try:
-            out.append(registry[task].abbrev)
-        except UnknownTaskError:
-            out.append(task)
-    return out
 
 
 def _save(fig, path) -> Path:
@@ -34,12 +24,12 @@ def _save(fig, path) -> Path:
     return write_atomic(path, buffer.getvalue())
 
 
-def heatmap_png(label: str, entry: dict, path: str | Path, *, registry=REGISTRY) -> Path:
+def heatmap_png(label: str, entry: ModelEntry, path: str | Path) -> Path:
     """Mean PGF matrix, sources down, targets across, each cell annotated."""
     from matplotlib.figure import Figure
 
-    mean = np.array(entry["pgf_mean"], dtype=float)  # None (NaN in JSON) becomes nan
-    names = abbreviations(entry["tasks"], registry)
+    mean = np.array(entry.pgf_mean, dtype=float)  # None (NaN in JSON) becomes nan
+    names = entry.abbrev
     limit = float(np.nanmax(np.abs(mean))) if np.isfinite(mean).any() else 1.0
     fig = Figure(figsize=(1.0 + 0.6 * len(names), 0.6 * len(names) + 0.8))
     ax = fig.add_subplot()
@@ -48,7 +38,7 @@ def heatmap_png(label: str, entry: dict, path: str | Path, *, registry=REGISTRY)
     ax.set_yticks(range(len(names)), names)
     ax.set_xlabel("target (evaluated on)")
     ax.set_ylabel("source (finetuned on)")
-    ax.set_title(f"{label}: mean PGF over {len(entry['runs'])} runs")
+    ax.set_title(f"{label}: mean PGF over {len(entry.runs)} runs")
     for (i, j), value in np.ndenumerate(mean):
         if np.isfinite(value):
             dark = abs(value) > 0.6 * limit
@@ -58,13 +48,14 @@ def heatmap_png(label: str, entry: dict, path: str | Path, *, registry=REGISTRY)
     return _save(fig, path)
 
 
-def graph_png(label: str, entry: dict, path: str | Path, *, registry=REGISTRY) -> Path:
+def graph_png(label: str, entry: ModelEntry, path: str | Path) -> Path:
     """Transfer graph: an arrow source -> target per edge, width by |PGF|, colour by sign."""
     import networkx as nx
     from matplotlib.figure import Figure
 
-    names = dict(zip(entry["tasks"], abbreviations(entry["tasks"], registry), strict=True))
-    edges = entry["graph"]["edges"]
+    names = dict(zip(entry.tasks, entry.abbrev, strict=True))
+    found = graph_unit.of(entry)
+    edges = found["edges"]
     graph = nx.DiGraph()
     graph.add_nodes_from(names.values())
     for e in edges:
@@ -89,6 +80,6 @@ def graph_png(label: str, entry: dict, path: str | Path, *, registry=REGISTRY) -
             node_size=900,
             connectionstyle="arc3,rad=0.12",  # a pair with edges both ways stays readable
         )
-    threshold = entry["graph"]["threshold"]
+    threshold = found["threshold"]
     ax.set_title(f"{label}: |mean PGF| ≥ {threshold}, {len(edges)} edges (blue helps, red hurts)")
     return _save(fig, path)

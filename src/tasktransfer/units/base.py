@@ -1,0 +1,131 @@
+"""What an analysis unit is: the record :data:`tasktransfer.units.UNITS` lists.
+
+A unit's ``compute`` is pure (no I/O, no torch, no plotly); its findings are Markdown
+lines; its sections are HTML fragments rendered with :func:`fragment` (jinja2, autoescape
+on) plus plotly figures as dicts. jinja2 and plotly are imported inside the section
+functions, so ``analyze`` runs without them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from tasktransfer.analysis.tables import ModelRuns
+from tasktransfer.contracts.analysis import Analysis, ModelEntry
+from tasktransfer.tasks import REGISTRY, Registry
+
+
+@dataclass(frozen=True)
+class Options:
+    """The options of ``analyze`` that units read (see :func:`tasktransfer.analysis.analyze`)."""
+
+    registry: Registry = field(default_factory=lambda: REGISTRY)
+    include_diagonal: bool = False
+    tau: float = 0.0
+    alpha: float = 0.05
+    pooled_alpha: float = 0.01
+    threshold: float = 0.25
+
+    def to_json(self) -> dict[str, Any]:
+        """The options as ``analysis.json`` records them (the registry is not data)."""
+        return {
+            f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "registry"
+        }
+
+
+@dataclass
+class Contribution:
+    """What a unit's ``compute`` adds to ``analysis.json``.
+
+    Attributes
+    ----------
+    models : dict of str to dict
+        Per model label, JSON key -> value, written beside the model's core keys.
+    shared : dict
+        JSON key -> value, written at the top level (sections across models).
+    """
+
+    models: dict[str, dict[str, Any]] = field(default_factory=dict)
+    shared: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ReportSection:
+    """One section of ``report.html``.
+
+    Attributes
+    ----------
+    title : str
+        Its heading (an ``h3`` inside a model's part, an ``h2`` across models).
+    html : str
+        The body, already escaped (from :func:`fragment`).
+    figures : dict of str to dict
+        Plotly figures by the id of their ``<div class="figure">`` in ``html``.
+    graphs : dict of str to dict
+        Transfer graphs for the page's script, by figure id (see ``report.js``).
+    nav : str or None
+        Its name in the page's navigation bar (sections across models); None: the title.
+    """
+
+    title: str
+    html: str
+    figures: dict[str, dict] = field(default_factory=dict)
+    graphs: dict[str, dict] = field(default_factory=dict)
+    nav: str | None = None
+
+
+Compute = Callable[[Sequence[ModelRuns], Analysis, Options], Contribution]
+ModelFindings = Callable[[str, ModelEntry, Analysis], list[str]]
+Findings = Callable[[Analysis], list[str]]
+ModelSection = Callable[[str, ModelEntry, Analysis, str], ReportSection | None]
+Section = Callable[[Analysis], ReportSection | None]
+
+
+@dataclass(frozen=True)
+class AnalysisUnit:
+    """One analysis: its computation, its findings and its report sections.
+
+    Every part is optional; a unit that has nothing to say returns no lines or None.
+
+    Attributes
+    ----------
+    name : str
+        The unit's name (its top-level section's anchor in the page).
+    compute : callable or None
+        ``compute(models, analysis, options) -> Contribution``; ``analysis`` holds the
+        core of every model and what the units before this one computed.
+    model_findings : callable or None
+        ``model_findings(label, entry, analysis) -> list of str``: Markdown paragraphs
+        about one model, in ``summary.md`` under the model's heading.
+    findings : callable or None
+        ``findings(analysis) -> list of str``: Markdown after every model's part.
+    model_section : callable or None
+        ``model_section(label, entry, analysis, prefix) -> ReportSection or None``, in the
+        model's part of the page; figure ids start with ``prefix`` (unique per model).
+    section : callable or None
+        ``section(analysis) -> ReportSection or None``, after every model's part.
+    """
+
+    name: str
+    compute: Compute | None = None
+    model_findings: ModelFindings | None = None
+    findings: Findings | None = None
+    model_section: ModelSection | None = None
+    section: Section | None = None
+
+
+def fragment(template: str, **values) -> str:
+    """``template`` rendered by jinja2 with autoescape on: every value reaches HTML escaped.
+
+    Examples
+    --------
+    >>> print(fragment("<p>{{ task }}</p>", task="<b>x</b>"))
+    <p>&lt;b&gt;x&lt;/b&gt;</p>
+    """
+    import jinja2
+
+    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
+    return env.from_string(template).render(**values)

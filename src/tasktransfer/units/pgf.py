@@ -1,0 +1,115 @@
+"""PGF and its matrices: the in-task gain, the overall finding and the heatmap.
+
+The matrices themselves (``pgf_mean``, ``pgf_std``, ``pgf_runs``) are the core of every
+model entry (:class:`tasktransfer.contracts.ModelEntry`), since every unit reads them;
+this unit adds the in-task gain and shows the mean matrix.
+"""
+
+from __future__ import annotations
+
+from tasktransfer.units import transferability
+from tasktransfer.units.base import AnalysisUnit, Contribution, ReportSection, fragment
+from tasktransfer.units.text import fmt
+
+IN_TASK_GAIN = "in_task_gain"
+
+
+def compute(models, analysis, options) -> Contribution:
+    """The diagonal of the mean matrix: each task's gain from finetuning on itself."""
+    gains = {}
+    for label, entry in analysis.models.items():
+        gains[label] = {
+            IN_TASK_GAIN: {task: entry.pgf_mean[i][i] for i, task in enumerate(entry.tasks)}
+        }
+    return Contribution(models=gains)
+
+
+def model_findings(label, entry, analysis) -> list[str]:
+    summary = transferability.summary_of(entry)
+    return [
+        f"**Overall.** Finetuning on one task moves the others by a mean PGF of "
+        f"{fmt(summary['mean_pgf'])}, against an in-task gain of "
+        f"{fmt(summary['in_task_gain'])}."
+    ]
+
+
+def model_section(label, entry, analysis, prefix) -> ReportSection:
+    div = f"{prefix}-heatmap"
+    html = fragment(
+        """<p class="hint">PGF is the share of the gap to perfect accuracy that finetuning on
+the source (row) closes on the target (column); negative values are accuracy lost. Blue
+cells help, red ones hurt. Hover a cell for the spread over runs and each run's value.</p>
+<div class="figure" id="{{ div }}" data-rows="{{ n }}"></div>""",
+        div=div,
+        n=len(entry.tasks),
+    )
+    return ReportSection("Transfer matrix", html, figures={div: heatmap_figure(label, entry)})
+
+
+def heatmap_figure(label: str, entry) -> dict:
+    """The mean PGF, sources as rows and targets as columns, centred on 0."""
+    import plotly.graph_objects as go
+
+    from tasktransfer.report.figures import DIVERGING, layout, limit, task_axis, text
+
+    n = len(entry.tasks)
+    hover = [[_cell_hover(entry, i, j) for j in range(n)] for i in range(n)]
+    largest = limit(entry.pgf_mean)
+    figure = go.Figure(
+        go.Heatmap(
+            z=entry.pgf_mean,
+            x=list(range(n)),
+            y=list(range(n)),
+            customdata=hover,
+            hovertemplate="%{customdata}<extra></extra>",
+            colorscale=DIVERGING,
+            zmid=0,
+            zmin=-largest,
+            zmax=largest,
+            xgap=1,
+            ygap=1,
+            texttemplate="%{z:.2f}",
+            textfont={"size": 10},
+            colorbar={"title": {"text": "mean PGF", "side": "right"}, "thickness": 14},
+        ),
+        layout=layout(
+            title={"text": f"{text(label)}: mean PGF over {len(entry.runs)} run(s)", "x": 0.02},
+            xaxis={**task_axis(entry.abbrev, "target (evaluated on)"), "side": "bottom"},
+            yaxis={**task_axis(entry.abbrev, "source (finetuned on)"), "autorange": "reversed"},
+            height=max(380, 120 + 38 * n),
+            width=max(460, 170 + 40 * n),
+            margin={"l": 70, "r": 20, "t": 50, "b": 60},
+        ),
+    )
+    return figure.to_plotly_json()
+
+
+def _cell_hover(entry, i: int, j: int) -> str:
+    from tasktransfer.report.figures import text
+
+    source, target = entry.tasks[i], entry.tasks[j]
+    lines = [
+        f"<b>{text(source)}</b> → <b>{text(target)}</b>" + (" (in-task)" if i == j else ""),
+        f"mean PGF {fmt(entry.pgf_mean[i][j])}, std over runs {fmt(entry.pgf_std[i][j])}",
+    ]
+    if entry.pgf_runs:
+        lines.append(
+            "per run: "
+            + ", ".join(
+                f"{text(run)}: {fmt(values[i][j])}"
+                for run, values in zip(entry.runs, entry.pgf_runs, strict=True)
+            )
+        )
+    if entry.accuracy:
+        zero_shot, finetuned = entry.accuracy["zero_shot"], entry.accuracy["finetuned"]
+        lines.append(f"accuracy on {text(target)}, zero-shot → finetuned:")
+        lines += [
+            f"{text(run)}: {fmt(zero_shot[r][j])} → {fmt(finetuned[r][i][j])}"
+            for r, run in enumerate(entry.runs)
+        ]
+    return "<br>".join(lines)
+
+
+UNIT = AnalysisUnit(
+    "pgf", compute=compute, model_findings=model_findings, model_section=model_section
+)
