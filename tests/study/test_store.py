@@ -1,6 +1,8 @@
 import csv
 import json
 
+import pytest
+
 from tasktransfer.contracts import CellLayout, Prediction, ResultRow, StudyLayout, read_results
 from tasktransfer.files import write_atomic, write_json_atomic
 from tasktransfer.study.store import (
@@ -75,3 +77,17 @@ def test_results_csv_carries_collapsed_and_task_results_keeps_it(tmp_path):
         assert [r["collapsed"] for r in csv.DictReader(f)] == ["false", "true"]
     write_task_results(layout, exclude={"mixA"})
     assert read_results(layout.task_results) == [rows[0]]
+
+
+def test_a_cell_restores_the_callers_torch_thread_count():
+    torch = pytest.importorskip("torch")
+    from tasktransfer.study.cells import _torch_threads
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with _torch_threads(2):
+            assert torch.get_num_threads() == 2
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

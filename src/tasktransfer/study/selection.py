@@ -24,6 +24,7 @@ keyed as any other mixture; :func:`write_selection` writes the comparison table
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
 import warnings
@@ -32,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tasktransfer.contracts import read_results
 from tasktransfer.data.mixture import MixtureFile, mixture_from_selection
 from tasktransfer.errors import InputError
 from tasktransfer.files import write_atomic
@@ -215,8 +217,7 @@ def write_selection(results: Path, plan: SelectionPlan, out_dir: Path) -> list[d
     from tasktransfer.analysis.experiment import compare_arms
     from tasktransfer.report.files import SELECTION_CSV, SELECTION_JSON, write_json
 
-    with results.open(newline="") as f:
-        table = compare_arms(csv.DictReader(f), plan.arms)
+    table = compare_arms([dataclasses.asdict(row) for row in read_results(results)], plan.arms)
     for entry in table:
         entry["notes"] = plan.notes.get(entry["target"], [])
     buffer = io.StringIO()
