@@ -1,0 +1,59 @@
+"""Finetune presets: named settings chosen by the model's entry, not by testing its name."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from tasktransfer.model import FINETUNE_PRESETS, FinetuneConfig, ModelConfig
+
+# The settings each preset stood for before presets existed (FinetuneConfig() and
+# FinetuneConfig.hub_defaults at commit 7cbc726): a preset must not move a study's results.
+TINY_BEFORE = dict(
+    method="full", lora_rank=16, lora_alpha=32.0, lora_dropout=0.0, tune_language_model=True,
+    tune_vision_tower=True, tune_projector=True, learning_rate=1e-3, weight_decay=0.0,
+    warmup_steps=0, steps=400, epochs=None, batch_size=16, grad_accum=1,
+    grad_checkpointing=False, max_grad_norm=1.0,
+)  # fmt: skip
+HUB_BEFORE = dict(
+    TINY_BEFORE, method="lora", lora_dropout=0.05, tune_vision_tower=False,
+    tune_projector=False, learning_rate=1e-4, steps=None, epochs=1.0, batch_size=8,
+)  # fmt: skip
+
+
+def test_presets_are_the_settings_they_replace():
+    assert FinetuneConfig.from_preset("tiny").model_dump() == TINY_BEFORE
+    assert FinetuneConfig.from_preset("hub-lora").model_dump() == HUB_BEFORE
+    assert set(FINETUNE_PRESETS) == {"tiny", "hub-lora"}
+
+
+def test_the_library_default_is_safe_for_a_hub_model():
+    default = FinetuneConfig()
+    assert default == FinetuneConfig.from_preset("hub-lora")
+    assert default.method == "lora" and default.learning_rate == 1e-4
+    assert not default.tune_vision_tower and not default.tune_projector
+
+
+@pytest.mark.parametrize("preset", ["tiny", "hub-lora"])
+def test_one_budget_given_alone_replaces_the_presets_other(preset):
+    assert FinetuneConfig.from_preset(preset, steps=10).epochs is None
+    assert FinetuneConfig.from_preset(preset, epochs=2.0).steps is None
+    with pytest.raises(ValidationError, match="exactly one of steps and epochs"):
+        FinetuneConfig.from_preset(preset, steps=10, epochs=2.0)
+
+
+def test_a_model_entry_chooses_its_preset():
+    assert ModelConfig(name="tiny").preset == "tiny"
+    assert ModelConfig(name="Qwen/Qwen2.5-VL-3B-Instruct").preset == "hub-lora"
+    assert ModelConfig(name="models/tiny-base").preset == "hub-lora"  # a folder: any model
+    copy = ModelConfig(name="models/tiny-base", finetune_preset="tiny")  # a copy of the base
+    assert copy.preset == "tiny"
+    with pytest.raises(ValidationError, match="unknown finetune preset 'lora'; use one of"):
+        ModelConfig(finetune_preset="lora")
+
+
+def test_an_unset_preset_leaves_the_models_dump_as_it_was():
+    """The dump is part of every cell's key: models that do not set a preset keep theirs."""
+    assert "finetune_preset" not in ModelConfig(name="tiny").model_dump(mode="json")
+    chosen = ModelConfig(name="x/y", finetune_preset="tiny").model_dump(mode="json")
+    assert chosen["finetune_preset"] == "tiny"
