@@ -12,6 +12,7 @@ import tasktransfer.model as model_package
 from tasktransfer.cli import app
 from tasktransfer.model import EvalResult
 from tasktransfer.model.tiny import build_tiny_llava
+from tasktransfer.tasks import REGISTRY
 
 runner = CliRunner()
 
@@ -113,3 +114,26 @@ def test_a_real_run_on_a_tiny_model(tmp_path):
     assert {p["target"] for p in predictions} == {"Counting", "Relative_Depth"}
     assert all(p["predicted"] in p["scores"] for p in predictions)
     assert "Counting" in result.output and "Relative_Depth" in result.output
+
+
+def test_set_reaches_any_evaluation_field(captured, tmp_path):
+    args = ["evaluate", "--tasks", "CN", "--limit", "1", "--batch-size", "4",
+            "--set", "collapse_share=0.75", "--set", "evaluation.batch_size=2",
+            "--set", "model.attn_implementation=eager", "--out", str(tmp_path)]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert (captured["config"].collapse_share, captured["config"].batch_size) == (0.75, 2)
+    assert captured["model"].attn_implementation == "eager"
+
+
+def test_a_bad_setting_names_its_key(captured, tmp_path):
+    args = ["evaluate", "--tasks", "CN", "--set", "collapse_share=0.4", "--out", str(tmp_path)]
+    result = runner.invoke(app, args)
+    assert result.exit_code != 0 and "config" not in captured
+    assert "evaluation.collapse_share: Input should be greater than 0.5" in str(result.exception)
+
+
+def test_without_tasks_every_task_is_evaluated(captured, tmp_path):
+    result = runner.invoke(app, ["evaluate", "--limit", "1", "--out", str(tmp_path), "--json"])
+    assert result.exit_code == 0, result.output
+    assert sorted(captured["tasks"]) == sorted(REGISTRY)

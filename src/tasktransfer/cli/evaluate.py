@@ -8,6 +8,25 @@ from typing import Annotated, Literal
 
 import typer
 
+from tasktransfer.cli.options import (
+    SETTINGS,
+    DataOpt,
+    DeviceOpt,
+    DtypeOpt,
+    ImageMaxPixelsOpt,
+    LimitOpt,
+    ModelOpt,
+    NoProgressOpt,
+    SeedOpt,
+    SetOpt,
+    SplitOpt,
+    TasksOpt,
+    TrustRemoteCodeOpt,
+    invalid_settings,
+    settings,
+    task_list,
+)
+
 
 def _adapter(spec: str) -> tuple[str, Path]:
     """``LABEL=DIR`` or ``DIR`` (labelled by the folder name)."""
@@ -22,90 +41,100 @@ def _adapter(spec: str) -> tuple[str, Path]:
 
 
 def evaluate(
-    tasks: Annotated[
-        str, typer.Option("--tasks", help="Comma-separated target tasks (names or abbreviations).")
-    ],
     out: Annotated[
         Path,
         typer.Option(
             "--out", help="Folder for predictions.jsonl, rows.csv, meta.json.", show_default=False
         ),
     ],
-    model: Annotated[
-        str, typer.Option("--model", help="'tiny' (offline default), a model folder, or a hub id.")
-    ] = "tiny",
+    tasks: TasksOpt = None,
     adapter: Annotated[
         list[str] | None,
         typer.Option(
             "--adapter",
-            help="A LoRA adapter or full-model folder, as DIR or LABEL=DIR. Repeatable; all "
-            "adapters share one loaded base.",
+            metavar="[LABEL=]DIR",
+            help="A LoRA adapter or full-model folder, labelled by LABEL or the folder "
+            "name. Repeatable; all adapters share one loaded base.",
+            show_default=False,
         ),
     ] = None,
     with_base: Annotated[
         bool, typer.Option("--with-base", help="Also evaluate the base model (label 'base').")
     ] = False,
-    data: Annotated[
-        str, typer.Option("--data", help="'synthetic', a local folder, or a hub dataset id.")
-    ] = "synthetic",
-    split: Annotated[str, typer.Option(help="Split to evaluate on.")] = "val",
-    limit: Annotated[int | None, typer.Option(help="At most this many questions per task.")] = None,
-    seed: Annotated[
-        int, typer.Option(help="Synthetic: the suite's instance; else the subsample.")
-    ] = 0,
+    data: DataOpt = "synthetic",
+    split: SplitOpt = "val",
+    limit: LimitOpt = None,
+    seed: SeedOpt = 0,
     mode: Annotated[
-        Literal["likelihood", "generate"],
-        typer.Option(help="likelihood (letter scores) or generate (greedy + strict parser)."),
-    ] = "likelihood",
-    batch_size: Annotated[int, typer.Option(help="Questions per forward pass.")] = 16,
-    max_new_tokens: Annotated[int, typer.Option(help="Generation budget (generate mode).")] = 16,
-    share_image_features: Annotated[
-        bool, typer.Option(help="Encode images once for adapters that leave vision untouched.")
-    ] = True,
-    image_max_pixels: Annotated[int | None, typer.Option(help="Per-image pixel limit.")] = None,
-    dtype: Annotated[
-        Literal["bfloat16", "float16", "float32"] | None, typer.Option(help="Weights dtype.")
+        Literal["likelihood", "generate"] | None,
+        typer.Option(
+            help="likelihood (letter scores, the default) or generate (greedy decoding read "
+            "by the strict answer parser).",
+            rich_help_panel=SETTINGS,
+        ),
     ] = None,
-    device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:1, ...")] = None,
-    trust_remote_code: Annotated[
-        bool, typer.Option(help="Run the hub repository's own code (only if you trust it).")
-    ] = False,
+    batch_size: Annotated[
+        int | None, typer.Option(help="Questions per forward pass.", rich_help_panel=SETTINGS)
+    ] = None,
+    max_new_tokens: Annotated[
+        int | None,
+        typer.Option(help="Generation budget (generate mode).", rich_help_panel=SETTINGS),
+    ] = None,
+    set_: SetOpt = None,
+    model: ModelOpt = "tiny",
+    dtype: DtypeOpt = None,
+    device: DeviceOpt = None,
+    image_max_pixels: ImageMaxPixelsOpt = None,
+    trust_remote_code: TrustRemoteCodeOpt = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON.")] = False,
-    progress: Annotated[bool, typer.Option(help="Show the progress bar.")] = True,
+    no_progress: NoProgressOpt = False,
 ) -> None:
     """Evaluate a model and its adapters on target tasks; write predictions and rows.
 
-    Prints one row per (adapter, target): accuracy, predicted-letter counts, unparsed answers
-    (generate mode) and a flag when the predictions collapse onto one letter.
+    Prints one row per (adapter, target): accuracy, predicted-letter counts,
+    unparsed answers (generate mode) and a flag when the predictions collapse
+    onto one letter. --set KEY=VALUE sets any evaluation setting (an unknown KEY
+    lists them all), e.g. --set share_image_features=false.
 
-    Example: tasktransfer evaluate --model tiny --adapter counting=adapters/counting
-    --with-base --tasks Counting,Relative_Depth --data synthetic --split val --out eval/
+    Examples:
+
+      tasktransfer evaluate --tasks Counting,Relative_Depth --out eval/
+
+      tasktransfer evaluate --adapter counting=adapters/counting --with-base \\
+          --tasks CN,RD --data synthetic --split val --out eval/
+
+      tasktransfer evaluate --model Qwen/Qwen2.5-VL-3B-Instruct \\
+          --data BLINK-Benchmark/BLINK --mode generate --out eval/qwen
     """
     from tasktransfer.data import load_examples
     from tasktransfer.model import EvalConfig, ModelConfig, prepare_models
     from tasktransfer.model import evaluate as run_evaluate
     from tasktransfer.tasks import get_task
 
-    names = [get_task(t.strip()).name for t in tasks.split(",") if t.strip()]
+    names = [get_task(t).name for t in task_list(tasks, data)]
     states: dict[str, Path | None] = dict(_adapter(spec) for spec in adapter or [])
     if with_base or not states:
         states = {"base": None, **states}
-    config = EvalConfig(
-        mode=mode,
-        batch_size=batch_size,
-        max_new_tokens=max_new_tokens,
-        share_image_features=share_image_features,
-    )
-    model_config = ModelConfig(
-        name=model,
-        dtype=dtype,
-        device=device,
-        image_max_pixels=image_max_pixels,
-        trust_remote_code=trust_remote_code,
-    )
+    given = settings(
+        {
+            "model": dict(
+                name=model, dtype=dtype, device=device, image_max_pixels=image_max_pixels,
+                trust_remote_code=trust_remote_code or None,
+            ),
+            "evaluation": dict(mode=mode, batch_size=batch_size, max_new_tokens=max_new_tokens),
+        },
+        set_,
+        section="evaluation",
+    )  # fmt: skip
+    with invalid_settings("model", list(ModelConfig.model_fields)):
+        model_config = ModelConfig(**given["model"])
+    with invalid_settings("evaluation", list(EvalConfig.model_fields)):
+        config = EvalConfig(**given["evaluation"])
     examples = load_examples(data, names, split, limit=limit, seed=seed, require_answers=True)
     prepare_models([model_config])
-    result = run_evaluate(model_config, examples, adapters=states, config=config, progress=progress)
+    result = run_evaluate(
+        model_config, examples, adapters=states, config=config, progress=not no_progress
+    )
     result.meta.update(data_source=data, split=split, seed=seed, limit=limit)
     paths = result.save(out)
     if as_json:

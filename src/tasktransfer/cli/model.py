@@ -4,15 +4,29 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
-app = typer.Typer(no_args_is_help=True)
+from tasktransfer.cli.options import (
+    DATA,
+    SETTINGS,
+    DataOpt,
+    DeviceOpt,
+    DtypeOpt,
+    ImageMaxPixelsOpt,
+    LimitOpt,
+    ModelOpt,
+    NoProgressOpt,
+    OverwriteOpt,
+    SetOpt,
+    SplitOpt,
+    TrustRemoteCodeOpt,
+    invalid_settings,
+    settings,
+)
 
-ModelOpt = Annotated[
-    str, typer.Option("--model", help="'tiny' (offline default), a model folder, or a hub id.")
-]
+app = typer.Typer(no_args_is_help=True)
 
 
 @app.command("tiny-base")
@@ -21,20 +35,23 @@ def tiny_base(
         Path | None,
         typer.Option("--out", help="Write a copy here instead of building the cached base."),
     ] = None,
-    overwrite: Annotated[bool, typer.Option(help="Replace a non-empty OUT.")] = False,
+    overwrite: OverwriteOpt = False,
 ) -> None:
     """Build the offline tiny model's base on generic synthetic questions (about a CPU minute).
 
-    The base is a tiny LLaVA (CLIP vision tower + Qwen2 language model) trained by full
-    finetuning, deterministically, on colours, shapes, positions, sizes, counts and lettered
-    markers (not the 13 study tasks). Without --out it is built once into the cache
-    ($TASKTRANSFER_CACHE, default ~/.cache/tasktransfer) that `--model tiny` loads from; `run`,
-    `finetune` and `evaluate` build it there themselves when it is missing. With --out, a
-    copy is written where you want it.
+    The base is a tiny LLaVA (CLIP vision tower + Qwen2 language model)
+    trained by full finetuning, deterministically, on colours, shapes,
+    positions, sizes, counts and lettered markers (not the 13 study tasks).
+    Without --out it is built once into the cache ($TASKTRANSFER_CACHE, default
+    ~/.cache/tasktransfer) that `--model tiny` loads from; `run`, `finetune` and
+    `evaluate` build it there themselves when it is missing. With --out, a copy
+    is written where you want it.
 
-    Example: tasktransfer model tiny-base
+    Examples:
 
-    Example: tasktransfer model tiny-base --out models/tiny-base
+      tasktransfer model tiny-base
+
+      tasktransfer model tiny-base --out models/tiny-base
     """
     from tasktransfer.errors import InputError
     from tasktransfer.model import build_tiny_base, ensure_tiny_base
@@ -49,9 +66,15 @@ def tiny_base(
 
 
 def finetune(
-    out: Annotated[Path, typer.Option("--out", help="Folder for the adapter and its metadata.")],
+    out: Annotated[
+        Path,
+        typer.Option("--out", help="Folder for the adapter and its metadata.", show_default=False),
+    ],
     task: Annotated[
-        str | None, typer.Option("--task", help="Task to finetune on (name or abbrev).")
+        str | None,
+        typer.Option(
+            "--task", help="Task to finetune on (name or abbreviation).", rich_help_panel=DATA
+        ),
     ] = None,
     mixture: Annotated[
         Path | None,
@@ -59,56 +82,65 @@ def finetune(
             "--mixture",
             help="Mixture file (task -> examples, as `tasktransfer select` writes) to "
             "finetune on instead of --task; sampled by the run's seed.",
+            rich_help_panel=DATA,
         ),
     ] = None,
-    model: ModelOpt = "tiny",
-    data: Annotated[
-        str, typer.Option("--data", help="'synthetic', a local folder, or a hub dataset id.")
-    ] = "synthetic",
+    data: DataOpt = "synthetic",
+    split: SplitOpt = "train",
+    limit: LimitOpt = None,
     run: Annotated[
         str, typer.Option("--run", help="Run label; 'seed_N' also sets the seed to N.")
     ] = "seed_0",
-    seed: Annotated[int | None, typer.Option(help="Seed (default: from --run, else 0).")] = None,
-    split: Annotated[str, typer.Option(help="Split to train on.")] = "train",
-    limit: Annotated[
-        int | None, typer.Option(help="At most this many examples (--task only).")
+    seed: Annotated[
+        int | None, typer.Option(help="Training seed (default: N of --run seed_N, else 0).")
     ] = None,
-    method: Annotated[str | None, typer.Option(help="'lora' or 'full'.")] = None,
-    rank: Annotated[int | None, typer.Option(help="LoRA rank.")] = None,
-    alpha: Annotated[float | None, typer.Option(help="LoRA alpha.")] = None,
-    dropout: Annotated[float | None, typer.Option(help="LoRA dropout.")] = None,
-    lr: Annotated[float | None, typer.Option("--lr", help="Learning rate.")] = None,
-    steps: Annotated[int | None, typer.Option(help="Optimizer steps.")] = None,
-    epochs: Annotated[float | None, typer.Option(help="Epochs (instead of --steps).")] = None,
-    batch_size: Annotated[int | None, typer.Option(help="Examples per forward pass.")] = None,
-    grad_accum: Annotated[int | None, typer.Option(help="Forward passes per step.")] = None,
-    grad_checkpointing: Annotated[
-        bool | None, typer.Option(help="Recompute activations to save memory.")
+    method: Annotated[
+        Literal["lora", "full"] | None,
+        typer.Option(help="LoRA adapters or full finetuning.", rich_help_panel=SETTINGS),
     ] = None,
-    tune_vision_tower: Annotated[
-        bool | None, typer.Option(help="Also adapt the vision tower.")
+    lr: Annotated[
+        float | None, typer.Option("--lr", help="Learning rate.", rich_help_panel=SETTINGS)
     ] = None,
-    tune_projector: Annotated[bool | None, typer.Option(help="Also adapt the projector.")] = None,
-    image_max_pixels: Annotated[int | None, typer.Option(help="Per-image pixel limit.")] = None,
-    dtype: Annotated[str | None, typer.Option(help="bfloat16, float16 or float32.")] = None,
-    device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:1, ...")] = None,
-    trust_remote_code: Annotated[
-        bool, typer.Option(help="Run the hub repository's own code (only if you trust it).")
-    ] = False,
-    overwrite: Annotated[bool, typer.Option(help="Replace a non-empty OUT.")] = False,
+    steps: Annotated[
+        int | None, typer.Option(help="Optimizer steps.", rich_help_panel=SETTINGS)
+    ] = None,
+    epochs: Annotated[
+        float | None,
+        typer.Option(
+            help="Passes over the examples, instead of --steps.", rich_help_panel=SETTINGS
+        ),
+    ] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(help="Examples per forward pass.", rich_help_panel=SETTINGS)
+    ] = None,
+    set_: SetOpt = None,
+    model: ModelOpt = "tiny",
+    dtype: DtypeOpt = None,
+    device: DeviceOpt = None,
+    image_max_pixels: ImageMaxPixelsOpt = None,
+    trust_remote_code: TrustRemoteCodeOpt = False,
+    overwrite: OverwriteOpt = False,
+    no_progress: NoProgressOpt = False,
 ) -> None:
-    """Finetune a model on one task or a mixture of tasks and save the adapter (LoRA by default).
+    """Finetune a model on one task or a mixture of tasks and save the adapter.
 
-    Give exactly one of --task (its whole split, or --limit examples) and --mixture (a file
-    of task -> example counts; the examples are drawn deterministically by the seed).
-    Defaults: the model's finetune preset, `tiny` (full finetuning, lr 1e-3, 400 steps) for
-    --model tiny, `hub-lora` (LoRA r16 on the language model, lr 1e-4, one epoch) otherwise;
-    every option overrides them.
+    Give exactly one of --task (its whole split, or --limit examples) and
+    --mixture (a file of task -> example counts, drawn by the run's seed).
 
-    Example: tasktransfer finetune --model tiny --task Counting --data synthetic
-    --run seed_0 --out adapters/counting
+    Settings start from the model's finetune preset: `tiny` (full finetuning,
+    lr 1e-3, 400 steps) for --model tiny, `hub-lora` (LoRA r16 on the language
+    model, lr 1e-4, one epoch) otherwise. The flags override them, and
+    --set KEY=VALUE overrides any of them last (an unknown KEY lists them all).
 
-    Example: tasktransfer finetune --mixture mixture.yaml --run seed_1 --out adapters/mix
+    Examples:
+
+      tasktransfer finetune --task Counting --run seed_0 --out adapters/counting
+
+      tasktransfer finetune --mixture mix.yaml --run seed_1 --out adapters/mix
+
+      tasktransfer finetune --model Qwen/Qwen2.5-VL-3B-Instruct \\
+          --data /data/blink-train --task Counting --lr 2e-4 \\
+          --set lora_rank=8 --set grad_accum=4 --out adapters/qwen-counting
     """
     from tasktransfer.errors import InputError
     from tasktransfer.model import FinetuneConfig, ModelConfig, prepare_models
@@ -121,21 +153,25 @@ def finetune(
     if seed is None:
         match = re.fullmatch(r"seed_(\d+)", run)
         seed = int(match.group(1)) if match else 0
-    given = dict(
-        method=method, lora_rank=rank, lora_alpha=alpha, lora_dropout=dropout,
-        learning_rate=lr, steps=steps, epochs=epochs, batch_size=batch_size,
-        grad_accum=grad_accum, grad_checkpointing=grad_checkpointing,
-        tune_vision_tower=tune_vision_tower, tune_projector=tune_projector,
+    given = settings(
+        {
+            "model": dict(
+                name=model, dtype=dtype, device=device, image_max_pixels=image_max_pixels,
+                trust_remote_code=trust_remote_code or None,
+            ),
+            "finetune": dict(
+                method=method, learning_rate=lr, steps=steps, epochs=epochs,
+                batch_size=batch_size,
+            ),
+        },
+        set_,
+        section="finetune",
     )  # fmt: skip
-    overrides = {k: v for k, v in given.items() if v is not None}
-    model_config = ModelConfig(
-        name=model,
-        dtype=dtype,
-        device=device,
-        image_max_pixels=image_max_pixels,
-        trust_remote_code=trust_remote_code,
-    )
-    config = FinetuneConfig.from_preset(model_config.preset, **overrides)
+    overrides = given["finetune"]
+    with invalid_settings("model", list(ModelConfig.model_fields)):
+        model_config = ModelConfig(**given["model"])
+    with invalid_settings("finetune", list(FinetuneConfig.model_fields)):
+        config = FinetuneConfig.from_preset(model_config.preset, **overrides)
     if task is not None:
         examples, what = _task_examples(task, data, split, limit)
     else:
@@ -148,6 +184,7 @@ def finetune(
         config=config,
         seed=seed,
         overwrite=overwrite,
+        progress=not no_progress,
         extra_meta={"run": run, **what, "data_source": data, "split": split},
     )
     typer.echo(f"{config.method} finetune written to {path}")

@@ -36,7 +36,11 @@ ModelOpt = Annotated[
 ]
 DtypeOpt = Annotated[
     Literal["bfloat16", "float16", "float32"] | None,
-    typer.Option(help="Weights dtype (default: bf16 on CUDA, fp32 on CPU).", rich_help_panel=MODEL),
+    typer.Option(
+        metavar="<dtype>",
+        help="Weights dtype: bfloat16, float16 or float32 (default: bf16 on CUDA, fp32 on CPU).",
+        rich_help_panel=MODEL,
+    ),
 ]
 DeviceOpt = Annotated[
     str | None,
@@ -96,9 +100,9 @@ SetOpt = Annotated[
     typer.Option(
         "--set",
         metavar="KEY=VALUE",
-        help="Any setting, as in a study's overrides (value read as YAML); repeatable, "
-        "applied after the flags above. KEY is a field of the step's settings "
-        "(listed by an unknown KEY), or model.FIELD.",
+        help="Any setting, the value read as YAML as in a study's overrides; repeatable, "
+        "applied last. KEY: a field of these settings (an unknown KEY lists them) or "
+        "model.FIELD.",
         rich_help_panel=SETTINGS,
         show_default=False,
     ),

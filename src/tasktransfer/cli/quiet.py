@@ -16,6 +16,7 @@ sees each with its own setting.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
@@ -46,32 +47,16 @@ def _transformers():
     return restore
 
 
-def _datasets():
-    from datasets.utils import logging as hf_logging
-    from datasets.utils import tqdm
-
-    state = (hf_logging.get_verbosity(), tqdm.are_progress_bars_disabled())
-    hf_logging.set_verbosity_error()
-    tqdm.disable_progress_bars()
-
-    def restore():
-        hf_logging.set_verbosity(state[0])
-        (tqdm.disable_progress_bars if state[1] else tqdm.enable_progress_bars)()
-
-    return restore
-
-
-def _huggingface_hub():
-    from huggingface_hub.utils import logging as hf_logging
-    from huggingface_hub.utils import tqdm
-
-    state = (hf_logging.get_verbosity(), tqdm.are_progress_bars_disabled())
-    hf_logging.set_verbosity_error()
-    tqdm.disable_progress_bars()
+def _hub_style(package: str):
+    # datasets and huggingface_hub share one API in their `utils` package.
+    utils = importlib.import_module(f"{package}.utils")
+    state = (utils.logging.get_verbosity(), utils.are_progress_bars_disabled())
+    utils.logging.set_verbosity_error()
+    utils.disable_progress_bars()
 
     def restore():
-        hf_logging.set_verbosity(state[0])
-        (tqdm.disable_progress_bars if state[1] else tqdm.enable_progress_bars)()
+        utils.logging.set_verbosity(state[0])
+        (utils.disable_progress_bars if state[1] else utils.enable_progress_bars)()
 
     return restore
 
@@ -86,8 +71,8 @@ def _accelerate():
 
 _LIBRARIES = {
     "transformers": _transformers,
-    "datasets": _datasets,
-    "huggingface_hub": _huggingface_hub,
+    "datasets": lambda: _hub_style("datasets"),
+    "huggingface_hub": lambda: _hub_style("huggingface_hub"),
 }
 
 
