@@ -124,8 +124,6 @@ def test_a_mixture_label_cannot_be_a_user_task_abbreviation(tasks_file, data_fol
 
 @pytest.mark.slow
 def test_a_study_on_a_user_task_runs_end_to_end(tasks_file, data_folder, tmp_path):
-    from tasktransfer.report import analyze_to_folder
-
     config = StudyConfig.model_validate(
         study(
             tasks_file,
@@ -134,7 +132,7 @@ def test_a_study_on_a_user_task_runs_end_to_end(tasks_file, data_folder, tmp_pat
             finetune={"steps": 2, "batch_size": 2},
         )
     )
-    outcome = run_study(config, progress=False, analyse=False)
+    outcome = run_study(config, progress=False)
     assert len(outcome.ran) == 3  # zero-shot, My_Task, Relative_Depth
     rows = list(csv.DictReader((tmp_path / "study" / "results.csv").open()))
     pairs = {(r["source"], r["target"]) for r in rows}
@@ -150,9 +148,6 @@ def test_a_study_on_a_user_task_runs_end_to_end(tasks_file, data_folder, tmp_pat
         assert sorted(p["idx"] for p in mine) == [f"{prefix}{i}" for i in range(4)]
         assert int(row["n_total"]) == 4
         assert int(row["n_correct"]) == sum(p["correct"] for p in mine)
-    # The analysis knows the task through the same file.
-    analyze_to_folder(
-        [tmp_path / "study" / "results.csv"], tmp_path / "analysis", labels=config.tasks_file
-    )
-    analysis = json.loads((tmp_path / "analysis" / "analysis.json").read_text())
+    # The study's analysis knows the task through the same file.
+    analysis = json.loads((tmp_path / "study" / "analysis" / "analysis.json").read_text())
     assert sorted(analysis["models"]["tiny"]["tasks"]) == ["My_Task", "Relative_Depth"]

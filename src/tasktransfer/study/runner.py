@@ -298,7 +298,9 @@ def run_study(
         table = layout.results
         for part in parts:
             table = part.before_analysis(config, layout, table)
-        outcome.report = analyze_to_folder([table], layout.analysis, study_dir=layout.root)
+        outcome.report = analyze_to_folder(
+            [table], layout.analysis, labels=config.tasks_file, study_dir=layout.root
+        )
     return outcome
 
 
