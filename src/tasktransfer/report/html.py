@@ -1,5 +1,9 @@
 """``report.html``: one self-contained interactive page from the analysis folder.
 
+The page is a frame: the findings (``summary.md``), each model's part with the sections of
+the analysis units (:data:`tasktransfer.units.UNITS`) in order, their sections across
+models, and the study the analysis came from.
+
 plotly.js, the page's script and its styles are inlined, so the page opens offline and
 makes no request. Figures travel as JSON in ``<script type="application/json">`` blocks
 (see :func:`script_json`); every name from a user file is escaped, by jinja2's

@@ -9,6 +9,7 @@ functions, so ``analyze`` runs without them.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -125,7 +126,13 @@ def fragment(template: str, **values) -> str:
     >>> print(fragment("<p>{{ task }}</p>", task="<b>x</b>"))
     <p>&lt;b&gt;x&lt;/b&gt;</p>
     """
+    return _template(template).render(**values)
+
+
+@functools.cache
+def _template(text: str):
+    # Each unit's template text is compiled once per process.
     import jinja2
 
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-    return env.from_string(template).render(**values)
+    return env.from_string(text)

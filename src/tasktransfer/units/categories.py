@@ -24,6 +24,7 @@ def of(entry) -> dict:
 
 
 def compute(models, analysis, options) -> Contribution:
+    """Per model and field: each category's metric means and the between-category PGF."""
     out = {}
     for label, entry in analysis.models.items():
         means = transferability.of(entry)

@@ -21,6 +21,7 @@ def of(entry) -> dict:
 
 
 def compute(models, analysis, options) -> Contribution:
+    """Per model: the positive and negative cliques with each edge's run support."""
     return Contribution(
         models={m.model: {KEY: cliques(m.pgf, m.tasks, tau=options.tau)} for m in models}
     )

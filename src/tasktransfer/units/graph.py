@@ -25,6 +25,7 @@ def of(entry) -> dict:
 
 
 def compute(models, analysis, options) -> Contribution:
+    """Per model: the edges of the mean matrix at the analysis threshold."""
     out = {}
     for label, entry in analysis.models.items():
         mean = np.asarray(entry.pgf_mean, dtype=float)

@@ -35,6 +35,7 @@ def pooled_of(analysis) -> dict | None:
 
 
 def compute(models, analysis, options) -> Contribution:
+    """Per model: the persona tests; with several models, the pooled tests too."""
     per_run = {
         m.model: transferability(m.pgf, include_diagonal=options.include_diagonal) for m in models
     }

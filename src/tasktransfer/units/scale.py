@@ -27,6 +27,7 @@ def trend_of(analysis) -> dict:
 
 
 def compute(models, analysis, options) -> Contribution:
+    """Across models: each model's summary in size order, and the trend of each metric."""
     summaries = {label: transferability.summary_of(e) for label, e in analysis.models.items()}
     known = {label: e.size_b for label, e in analysis.models.items() if e.size_b is not None}
     trend = scale_trend(summaries, sizes=known)

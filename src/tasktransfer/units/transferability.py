@@ -38,6 +38,7 @@ def summary_of(entry) -> dict[str, float | None]:
 
 
 def compute(models, analysis, options) -> Contribution:
+    """Per model: Δ±/Θ± per task averaged over runs, the per-run values, the summary row."""
     out = {}
     for m in models:
         per_run = transferability(m.pgf, include_diagonal=options.include_diagonal)
