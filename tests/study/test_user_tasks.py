@@ -151,3 +151,29 @@ def test_a_study_on_a_user_task_runs_end_to_end(tasks_file, data_folder, tmp_pat
     # The study's analysis knows the task through the same file.
     analysis = json.loads((tmp_path / "study" / "analysis" / "analysis.json").read_text())
     assert sorted(analysis["models"]["tiny"]["tasks"]) == ["My_Task", "Relative_Depth"]
+
+
+def test_the_selection_section_plans_mixtures_of_user_tasks(tasks_file, data_folder, tmp_path):
+    from tasktransfer.study.selection import plan_selection
+
+    # A measured PGF matrix on the user task: finetuning on Relative_Depth helps My_Task.
+    table = tmp_path / "pgf.csv"
+    table.write_text(
+        "model,run,source,target,n_correct,n_total\n"
+        "tiny,seed_0,zero-shot,My_Task,5,10\n"
+        "tiny,seed_0,zero-shot,Relative_Depth,5,10\n"
+        "tiny,seed_0,Relative_Depth,My_Task,8,10\n"
+        "tiny,seed_0,Relative_Depth,Relative_Depth,9,10\n"
+        "tiny,seed_0,My_Task,My_Task,9,10\n"
+        "tiny,seed_0,My_Task,Relative_Depth,5,10\n"
+    )
+    selection = {"targets": ["MT"], "budget": 4, "pgf_from": str(table), "random_mixtures": 1}
+    config = StudyConfig.model_validate(study(tasks_file, data_folder, selection=selection))
+    plan = plan_selection(config)
+    assert plan.mixtures["direct-MT"].mixture == {"My_Task": 4}
+    assert plan.mixtures["guided-MT"].mixture == {"Relative_Depth": 4}
+    assert plan.arms["My_Task"] == {
+        "direct": ["direct-MT"],
+        "guided": ["guided-MT"],
+        "random": ["random-MT-0"],
+    }

@@ -448,7 +448,7 @@ def select_sources(
     )
 
 
-def load_pgf(source, *, model=None, reference_dir=None):
+def load_pgf(source, *, model=None, reference_dir=None, registry=None):
     """Read the per-run PGF of one model from a study folder, a table or a published alias.
 
     Parameters
@@ -460,6 +460,8 @@ def load_pgf(source, *, model=None, reference_dir=None):
         The model to use when the table holds several.
     reference_dir : str or Path or None, default=None
         See :func:`tasktransfer.analysis.read_inputs`.
+    registry : Registry or None, default=None
+        The tasks the table may name; None means the built-in registry.
 
     Returns
     -------
@@ -480,7 +482,8 @@ def load_pgf(source, *, model=None, reference_dir=None):
         if not found:
             raise InputError(f"{source} is a folder without {STUDY_TABLES[-1]}; is it a study?")
         path = found[0]
-    tables = read_inputs([str(path)], reference_dir=reference_dir)
+    known = {} if registry is None else {"registry": registry}
+    tables = read_inputs([str(path)], reference_dir=reference_dir, **known)
     names = [t.model for t in tables]
     chosen = [t for t in tables if model in (None, t.model)]
     if not chosen:

@@ -38,7 +38,6 @@ from tasktransfer.data.mixture import MixtureFile, mixture_from_selection
 from tasktransfer.errors import InputError
 from tasktransfer.files import write_atomic
 from tasktransfer.study.config import StudyConfig
-from tasktransfer.tasks import REGISTRY
 
 CSV_COLUMNS = (
     "model", "target", "arm", "mixtures", "n", "acc_mean", "acc_std", "pgf_mean", "pgf_std",
@@ -91,7 +90,7 @@ def plan_selection(config: StudyConfig) -> SelectionPlan:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the PGF source's own analysis reports them
-            runs = load_pgf(section.pgf_from, model=section.model)
+            runs = load_pgf(section.pgf_from, model=section.model, registry=config.registry)
     except (InputError, OSError) as err:
         raise InputError(f"{where}: {err}") from err
     # Sources outside the study are ruled out: guided and random draw from one pool.
@@ -100,9 +99,9 @@ def plan_selection(config: StudyConfig) -> SelectionPlan:
     arms: dict[str, dict[str, list[str]]] = {}
     notes: dict[str, list[str]] = {}
     for target in section.targets:
-        abbrev = REGISTRY[target].abbrev
+        abbrev = config.registry[target].abbrev
         direct = f"direct-{abbrev}"
-        mixtures[direct] = MixtureFile(mixture={target: section.budget})
+        mixtures[direct] = _mixture({target: section.budget}, config)
         arms[target] = {"direct": [direct], "guided": [], "random": []}
         try:
             selection = select_sources(
@@ -131,14 +130,14 @@ def plan_selection(config: StudyConfig) -> SelectionPlan:
             k=section.k,
             include_target=section.include_target,
             available=outside,
+            registry=config.registry,
         )
         arms[target]["guided"] = [guided]
         pool = [t for t in config.tasks if section.include_target or t != target]
         for i in range(section.random_mixtures):
             label = f"random-{abbrev}-{i}"
-            mixtures[label] = MixtureFile(
-                mixture=random_mixture(selection.mixture, pool, seed=(config.name, target, i))
-            )
+            counts = random_mixture(selection.mixture, pool, seed=(config.name, target, i))
+            mixtures[label] = _mixture(counts, config)
             arms[target]["random"].append(label)
     taken = sorted(set(mixtures) & set(config.mixtures))
     if taken:
@@ -147,6 +146,11 @@ def plan_selection(config: StudyConfig) -> SelectionPlan:
             "rename them in the study's mixtures"
         )
     return SelectionPlan(mixtures, arms, notes)
+
+
+def _mixture(counts: dict[str, int], config: StudyConfig) -> MixtureFile:
+    """A mixture of the study's tasks, checked against the study's registry."""
+    return MixtureFile.model_validate({"mixture": counts}, context={"registry": config.registry})
 
 
 def random_mixture(guided: dict[str, int], pool: list[str], *, seed: tuple) -> dict[str, int]:
