@@ -217,6 +217,26 @@ class Analysis:
         return cls(models=models, options=dict(data.get("options", {})), sections=sections)
 
 
+class AnswerRow(TypedDict):
+    """One results row's answer letters, as ``study.json`` keeps them."""
+
+    run: str
+    source: str
+    target: str
+    answer_counts: dict[str, int]  # letter -> count; empty when the table has none
+    n_unparsed: int | None
+    n_total: int
+    collapsed: bool  # the predictions collapsed onto one letter
+
+
+class Study(TypedDict):
+    """``study.json``: what the page shows of the study the analysis came from."""
+
+    config: str | None  # the text of config.yaml
+    environment: dict[str, Any] | None  # environment.json
+    answers: dict[str, list[AnswerRow]]  # per model label
+
+
 def jsonable(value):
     """``value`` with NaN and infinities as ``None`` and numpy scalars as Python ones.
 

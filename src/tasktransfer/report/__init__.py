@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from tasktransfer.contracts.analysis import (
+    Analysis,
     AnalysisLayout,
     read_analysis,
     read_json,
@@ -85,7 +86,7 @@ def analyze_to_folder(
     read = read_inputs(
         inputs, models=models, registry=registry, ceilings=ceilings, reference_dir=reference_dir
     )
-    analysis = analyze(
+    result = analyze(
         read,
         registry=registry,
         include_diagonal=include_diagonal,
@@ -96,14 +97,15 @@ def analyze_to_folder(
         sizes=sizes,
         units=units,
     )
+    analysis = Analysis.from_json(result)
+    analysis.options["ceilings"] = dict(ceilings or {})
     layout = AnalysisLayout(Path(out_dir))
     names = slugs([m.model for m in read])
-    analysis["options"]["ceilings"] = dict(ceilings or {})
     for m in read:
         files = layout.model(names[m.model])
-        analysis["models"][m.model]["files"] = files.as_json()
+        analysis.models[m.model].files = files.as_json()
         write_pgf_csv(m, files.pgf)
-    write_json(analysis, layout.analysis_json)
+    write_json(analysis.to_json(), layout.analysis_json)
     return render_folder(layout.root, study_dir=study_dir, units=units)
 
 

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 import plotly.colors
 import plotly.graph_objects as go
 
+from tasktransfer.contracts.analysis import AnswerRow
+
 DIVERGING = plotly.colors.diverging.RdBu  # red (negative) .. white .. blue (positive)
 METRIC_COLOURS = {
     "delta_pos": "#2166ac",
@@ -86,14 +88,16 @@ def limit(matrix) -> float:
     return max(finite, default=0.0) or 1.0
 
 
-def answers_figure(label: str, rows: list[dict], tasks: Sequence[str], abbrev: dict) -> dict:
+def answers_figure(
+    label: str, rows: Sequence[AnswerRow], tasks: Sequence[str], abbrev: dict
+) -> dict:
     """Answer letters per (source, target), summed over runs; collapsed cells outlined.
 
     Parameters
     ----------
     label : str
         Model label.
-    rows : list of dict
+    rows : sequence of AnswerRow
         The model's rows of ``study.json``'s ``answers``.
     tasks : sequence of str
         Target (column) order; sources follow it, with ``zero-shot`` (any source not in
@@ -104,7 +108,7 @@ def answers_figure(label: str, rows: list[dict], tasks: Sequence[str], abbrev: d
     sources = [s for s in dict.fromkeys(r["source"] for r in rows) if s not in tasks]
     sources += [t for t in tasks if any(r["source"] == t for r in rows)]
     targets = [t for t in tasks if any(r["target"] == t for r in rows)]
-    cells: dict[tuple[str, str], list[dict]] = {}
+    cells: dict[tuple[str, str], list[AnswerRow]] = {}
     for row in rows:
         cells.setdefault((row["source"], row["target"]), []).append(row)
     z, labels, hover, flagged = [], [], [], []
@@ -176,7 +180,7 @@ def answers_figure(label: str, rows: list[dict], tasks: Sequence[str], abbrev: d
     return figure.to_plotly_json()
 
 
-def _answers_hover(source: str, target: str, found: list[dict], totals: dict) -> str:
+def _answers_hover(source: str, target: str, found: list[AnswerRow], totals: dict) -> str:
     lines = [f"<b>{text(source)}</b> → <b>{text(target)}</b>"]
     answered = sum(totals.values())
     if answered:

@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from tasktransfer.contracts.analysis import Analysis
+from tasktransfer.contracts.analysis import Analysis, Study
 from tasktransfer.report import figures
 from tasktransfer.units.base import ReportSection
 
@@ -75,7 +75,7 @@ def render_html(
     analysis: Analysis,
     summary: str,
     *,
-    study: dict | None = None,
+    study: Study | None = None,
     units: Sequence | None = None,
 ) -> str:
     """The HTML text of ``report.html``.
@@ -86,7 +86,7 @@ def render_html(
         As read by :func:`tasktransfer.contracts.read_analysis`.
     summary : str
         The text of ``summary.md``.
-    study : dict or None
+    study : Study or None
         ``study.json`` (see :func:`tasktransfer.report.study.collect_study`): adds the
         answer letters, the configuration and the environment.
     units : sequence of AnalysisUnit or None, default=None
@@ -149,9 +149,9 @@ def render_html(
     )
 
 
-def _study_view(study: dict, analysis: Analysis, page_figures: dict) -> dict:
+def _study_view(study: Study, analysis: Analysis, page_figures: dict) -> dict:
     answers = []
-    for k, (label, rows) in enumerate(study.get("answers", {}).items()):
+    for k, (label, rows) in enumerate(study["answers"].items()):
         entry = analysis.models.get(label)
         tasks = entry.tasks if entry else sorted({r["target"] for r in rows})
         abbrev = dict(zip(tasks, entry.abbrev, strict=True)) if entry else {}
@@ -159,10 +159,10 @@ def _study_view(study: dict, analysis: Analysis, page_figures: dict) -> dict:
         page_figures[div] = figures.answers_figure(label, rows, tasks, abbrev)
         collapsed = [r for r in rows if r["collapsed"]]
         answers.append({"label": label, "id": div, "collapsed": collapsed})
-    environment = study.get("environment") or {}
+    environment = study["environment"] or {}
     return {
         "answers": answers,
-        "config": study.get("config"),
+        "config": study["config"],
         "environment": _flatten(environment),
     }
 

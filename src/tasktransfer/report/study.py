@@ -11,11 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from tasktransfer.contracts import StudyLayout, read_results
-from tasktransfer.contracts.analysis import read_json
+from tasktransfer.contracts.analysis import AnswerRow, Study, read_json
 from tasktransfer.errors import InputError
 
 
-def collect_study(study_dir: str | Path) -> dict:
+def collect_study(study_dir: str | Path) -> Study:
     """The configuration, environment and answer-letter counts of a study folder.
 
     Parameters
@@ -25,11 +25,10 @@ def collect_study(study_dir: str | Path) -> dict:
 
     Returns
     -------
-    dict
+    Study
         ``config`` (the text of ``config.yaml``, or None), ``environment`` (the content of
-        ``environment.json``, or None) and ``answers``: per model label, one row per
-        (run, source, target) with ``answer_counts`` (letter -> count), ``n_unparsed``,
-        ``n_total`` and ``collapsed`` (True when the predictions collapsed onto one letter).
+        ``environment.json``, or None) and ``answers``: per model label, one
+        :class:`~tasktransfer.contracts.analysis.AnswerRow` per results row.
 
     Raises
     ------
@@ -39,21 +38,21 @@ def collect_study(study_dir: str | Path) -> dict:
     layout = StudyLayout(Path(study_dir))
     if not layout.is_study():
         raise InputError(f"{layout.root} is not a study folder: {layout.results} is missing")
-    answers: dict[str, list[dict]] = {}
+    answers: dict[str, list[AnswerRow]] = {}
     for row in read_results(layout.results):
         answers.setdefault(row.model, []).append(
-            {
-                "run": row.run,
-                "source": row.source,
-                "target": row.target,
-                "answer_counts": row.answer_counts or {},
-                "n_unparsed": row.n_unparsed,
-                "n_total": row.n_total,
-                "collapsed": bool(row.collapsed),
-            }
+            AnswerRow(
+                run=row.run,
+                source=row.source,
+                target=row.target,
+                answer_counts=row.answer_counts or {},
+                n_unparsed=row.n_unparsed,
+                n_total=row.n_total,
+                collapsed=bool(row.collapsed),
+            )
         )
-    return {
-        "config": layout.config.read_text() if layout.config.is_file() else None,
-        "environment": read_json(layout.environment) if layout.environment.is_file() else None,
-        "answers": answers,
-    }
+    return Study(
+        config=layout.config.read_text() if layout.config.is_file() else None,
+        environment=read_json(layout.environment) if layout.environment.is_file() else None,
+        answers=answers,
+    )
