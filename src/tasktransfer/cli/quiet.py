@@ -1,9 +1,9 @@
-"""Quiet third-party output: no progress bars or warnings from the Hugging Face libraries.
+"""Quiet third-party output: no progress bars or warnings from the libraries we drive.
 
 A normal run shows our own rich progress bars (one per long step) and our own messages.
 transformers, datasets and huggingface_hub would add a tqdm bar per model load and save
 ("Loading weights", "Writing model shards") and their warning-level logs, accelerate
-its warnings. The top-level
+its warnings, Ray a line per cluster start. The top-level
 command enters :func:`quiet_libraries` unless ``--verbose`` is given.
 
 Nothing is imported here: a library already imported is silenced through its own API
@@ -30,6 +30,7 @@ QUIET_ENV = {
     "TRANSFORMERS_VERBOSITY": "error",
     "DATASETS_VERBOSITY": "error",
     "HF_HUB_VERBOSITY": "error",
+    "RAY_LOGGER_LEVEL": "error",  # "Started a local Ray instance." and its token warning
 }
 
 
