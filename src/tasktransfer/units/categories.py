@@ -6,24 +6,28 @@ also holds the mean off-diagonal PGF between categories (:func:`block_means`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from tasktransfer.analysis.categories import CATEGORY_FIELDS, block_means, category_means
 from tasktransfer.analysis.metrics import TRANSFERABILITY_METRICS
+from tasktransfer.analysis.tables import ModelRuns
+from tasktransfer.contracts.analysis import Analysis, ModelEntry
 from tasktransfer.units import transferability
-from tasktransfer.units.base import AnalysisUnit, Contribution, ReportSection, fragment
+from tasktransfer.units.base import AnalysisUnit, Contribution, Options, ReportSection, fragment
 from tasktransfer.units.text import SYMBOL, fmt
 
 KEY = "categories"
 
 
-def of(entry) -> dict:
+def of(entry: ModelEntry) -> dict:
     """Per field (``level``, ``granularity``): ``means`` (category -> metric means and
     ``tasks``) and ``pgf_blocks``."""
     return entry.sections[KEY]
 
 
-def compute(models, analysis, options) -> Contribution:
+def compute(models: Sequence[ModelRuns], analysis: Analysis, options: Options) -> Contribution:
     """Per model and field: each category's metric means and the between-category PGF."""
     out = {}
     for label, entry in analysis.models.items():
@@ -46,7 +50,7 @@ def compute(models, analysis, options) -> Contribution:
     return Contribution(models=out)
 
 
-def model_findings(label, entry, analysis) -> list[str]:
+def model_findings(label: str, entry: ModelEntry, analysis: Analysis) -> list[str]:
     parts = []
     for by, suffix in (("level", "-level"), ("granularity", "-granularity")):
         means = of(entry)[by]["means"]
@@ -66,13 +70,13 @@ def model_findings(label, entry, analysis) -> list[str]:
     ]
 
 
-def model_section(label, entry, analysis, prefix) -> ReportSection:
+def model_section(label: str, entry: ModelEntry, analysis: Analysis, prefix: str) -> ReportSection:
     div = f"{prefix}-categories"
     html = fragment('<div class="figure" id="{{ div }}"></div>', div=div)
     return ReportSection("Categories", html, figures={div: category_figure(label, entry)})
 
 
-def category_figure(label: str, entry) -> dict:
+def category_figure(label: str, entry: ModelEntry) -> dict:
     """Mean Δ± and Θ± of the tasks of each perceptual level and granularity."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots

@@ -7,27 +7,31 @@ clique is reported, largest first, with the share of runs in which each edge hel
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from tasktransfer.analysis.graphs import cliques
-from tasktransfer.units.base import AnalysisUnit, Contribution, ReportSection, fragment
+from tasktransfer.analysis.tables import ModelRuns
+from tasktransfer.contracts.analysis import Analysis, ModelEntry
+from tasktransfer.units.base import AnalysisUnit, Contribution, Options, ReportSection, fragment
 from tasktransfer.units.text import TOP
 
 KEY = "cliques"
 SIGNS = (("positive", "help"), ("negative", "hurt"))
 
 
-def of(entry) -> dict:
+def of(entry: ModelEntry) -> dict:
     """``positive``/``negative`` (lists of cliques), their ``edges`` with ``support``, ``tau``."""
     return entry.sections[KEY]
 
 
-def compute(models, analysis, options) -> Contribution:
+def compute(models: Sequence[ModelRuns], analysis: Analysis, options: Options) -> Contribution:
     """Per model: the positive and negative cliques with each edge's run support."""
     return Contribution(
         models={m.model: {KEY: cliques(m.pgf, m.tasks, tau=options.tau)} for m in models}
     )
 
 
-def model_findings(label, entry, analysis) -> list[str]:
+def model_findings(label: str, entry: ModelEntry, analysis: Analysis) -> list[str]:
     found = of(entry)
     parts = []
     for sign, word in SIGNS:
@@ -61,7 +65,7 @@ def _span(support: list[float]) -> str:
     return f"{min(support):.0%}–{max(support):.0%}"
 
 
-def model_section(label, entry, analysis, prefix) -> ReportSection:
+def model_section(label: str, entry: ModelEntry, analysis: Analysis, prefix: str) -> ReportSection:
     found = of(entry)
     listed = []
     for sign, _ in SIGNS:

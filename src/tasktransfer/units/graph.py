@@ -7,11 +7,14 @@ and lets the reader move the threshold and filter by sign (``report.js``).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
 from tasktransfer.analysis.graphs import transfer_graph
-from tasktransfer.units.base import AnalysisUnit, Contribution, ReportSection, fragment
+from tasktransfer.analysis.tables import ModelRuns
+from tasktransfer.contracts.analysis import Analysis, ModelEntry
+from tasktransfer.units.base import AnalysisUnit, Contribution, Options, ReportSection, fragment
 from tasktransfer.units.text import fmt
 
 KEY = "graph"
@@ -19,12 +22,12 @@ KEY = "graph"
 NODE_RADIUS, PAIR_OFFSET = 0.085, 0.022
 
 
-def of(entry) -> dict:
+def of(entry: ModelEntry) -> dict:
     """``{"threshold": x, "edges": [{"source", "target", "pgf"}, ...]}``, strongest first."""
     return entry.sections[KEY]
 
 
-def compute(models, analysis, options) -> Contribution:
+def compute(models: Sequence[ModelRuns], analysis: Analysis, options: Options) -> Contribution:
     """Per model: the edges of the mean matrix at the analysis threshold."""
     out = {}
     for label, entry in analysis.models.items():
@@ -34,7 +37,7 @@ def compute(models, analysis, options) -> Contribution:
     return Contribution(models=out)
 
 
-def model_findings(label, entry, analysis) -> list[str]:
+def model_findings(label: str, entry: ModelEntry, analysis: Analysis) -> list[str]:
     graph = of(entry)
     edges = graph["edges"]
     positive = sum(e["pgf"] > 0 for e in edges)
@@ -48,7 +51,7 @@ def model_findings(label, entry, analysis) -> list[str]:
     return [text + "."]
 
 
-def model_section(label, entry, analysis, prefix) -> ReportSection:
+def model_section(label: str, entry: ModelEntry, analysis: Analysis, prefix: str) -> ReportSection:
     div = f"{prefix}-graph"
     figure, edges = graph_figure(label, entry)
     threshold = of(entry)["threshold"]
@@ -95,7 +98,7 @@ def circle_positions(n: int) -> list[tuple[float, float]]:
     return [(math.sin(2 * math.pi * k / n), math.cos(2 * math.pi * k / n)) for k in range(n)]
 
 
-def graph_figure(label: str, entry) -> tuple[dict, list[dict]]:
+def graph_figure(label: str, entry: ModelEntry) -> tuple[dict, list[dict]]:
     """The transfer graph: task nodes on a circle; its edges are drawn by the page's script.
 
     Returns

@@ -8,10 +8,14 @@ winners'.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from tasktransfer.analysis.metrics import TRANSFERABILITY_METRICS, transferability
 from tasktransfer.analysis.personas import PERSONAS, personas, pooled_personas
+from tasktransfer.analysis.tables import ModelRuns
+from tasktransfer.contracts.analysis import Analysis, ModelEntry
 from tasktransfer.units import transferability as transferability_unit
-from tasktransfer.units.base import AnalysisUnit, Contribution, ReportSection, fragment
+from tasktransfer.units.base import AnalysisUnit, Contribution, Options, ReportSection, fragment
 from tasktransfer.units.text import SYMBOL, TOP, fmt, fmt_p
 
 KEY, POOLED = "personas", "pooled"
@@ -24,17 +28,17 @@ MEANING = {
 PLURAL = {"donor": "Donors", "pirate": "Pirates", "sponge": "Sponges", "sieve": "Sieves"}
 
 
-def of(entry) -> dict:
+def of(entry: ModelEntry) -> dict:
     """:func:`tasktransfer.analysis.personas` of one model: the winners, ``tests``, ``alpha``."""
     return entry.sections[KEY]
 
 
-def pooled_of(analysis) -> dict | None:
+def pooled_of(analysis: Analysis) -> dict | None:
     """``{"personas", "models", "tasks"}`` of the pooled test; None for a single model."""
     return analysis.sections.get(POOLED)
 
 
-def compute(models, analysis, options) -> Contribution:
+def compute(models: Sequence[ModelRuns], analysis: Analysis, options: Options) -> Contribution:
     """Per model: the persona tests; with several models, the pooled tests too."""
     per_run = {
         m.model: transferability(m.pgf, include_diagonal=options.include_diagonal) for m in models
@@ -58,7 +62,7 @@ def compute(models, analysis, options) -> Contribution:
     return out
 
 
-def model_findings(label, entry, analysis) -> list[str]:
+def model_findings(label: str, entry: ModelEntry, analysis: Analysis) -> list[str]:
     found = of(entry)
     return [
         _sentence(entry, found, persona, metric, found["alpha"])
@@ -66,7 +70,7 @@ def model_findings(label, entry, analysis) -> list[str]:
     ]
 
 
-def _sentence(entry, found: dict, persona: str, metric: str, alpha: float) -> str:
+def _sentence(entry: ModelEntry, found: dict, persona: str, metric: str, alpha: float) -> str:
     tests, winners = found["tests"], found[persona]
     values = transferability_unit.of(entry)
     head = f"**{PLURAL[persona]}** ({SYMBOL[metric]}, one-sided Wilcoxon, α = {alpha}):"
@@ -85,7 +89,7 @@ def _sentence(entry, found: dict, persona: str, metric: str, alpha: float) -> st
     return f"{head} {', '.join(named(t) for t in winners[:TOP])}{more}: {MEANING[persona]}."
 
 
-def findings(analysis) -> list[str]:
+def findings(analysis: Analysis) -> list[str]:
     pooled = pooled_of(analysis)
     if not pooled:
         return []
@@ -109,7 +113,7 @@ def _pvalues(found: dict, task: str) -> list[tuple[str, bool]]:
     return [(fmt_p(found["tests"][task][f"{p}_p"]), task in found[p]) for p in PERSONAS]
 
 
-def model_section(label, entry, analysis, prefix) -> ReportSection:
+def model_section(label: str, entry: ModelEntry, analysis: Analysis, prefix: str) -> ReportSection:
     found, values = of(entry), transferability_unit.of(entry)
     rows = [
         (
@@ -139,7 +143,7 @@ Highlighted: p &lt; α.</p>
     return ReportSection(f"Personas (one-sided Wilcoxon over runs, α = {found['alpha']})", html)
 
 
-def section(analysis) -> ReportSection | None:
+def section(analysis: Analysis) -> ReportSection | None:
     pooled = pooled_of(analysis)
     if not pooled:
         return None

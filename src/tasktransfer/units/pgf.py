@@ -7,14 +7,18 @@ this unit adds the in-task gain and shows the mean matrix.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from tasktransfer.analysis.tables import ModelRuns
+from tasktransfer.contracts.analysis import Analysis, ModelEntry
 from tasktransfer.units import transferability
-from tasktransfer.units.base import AnalysisUnit, Contribution, ReportSection, fragment
+from tasktransfer.units.base import AnalysisUnit, Contribution, Options, ReportSection, fragment
 from tasktransfer.units.text import fmt
 
 IN_TASK_GAIN = "in_task_gain"
 
 
-def compute(models, analysis, options) -> Contribution:
+def compute(models: Sequence[ModelRuns], analysis: Analysis, options: Options) -> Contribution:
     """The diagonal of the mean matrix: each task's gain from finetuning on itself."""
     gains = {}
     for label, entry in analysis.models.items():
@@ -24,7 +28,7 @@ def compute(models, analysis, options) -> Contribution:
     return Contribution(models=gains)
 
 
-def model_findings(label, entry, analysis) -> list[str]:
+def model_findings(label: str, entry: ModelEntry, analysis: Analysis) -> list[str]:
     summary = transferability.summary_of(entry)
     return [
         f"**Overall.** Finetuning on one task moves the others by a mean PGF of "
@@ -33,7 +37,7 @@ def model_findings(label, entry, analysis) -> list[str]:
     ]
 
 
-def model_section(label, entry, analysis, prefix) -> ReportSection:
+def model_section(label: str, entry: ModelEntry, analysis: Analysis, prefix: str) -> ReportSection:
     div = f"{prefix}-heatmap"
     html = fragment(
         """<p class="hint">PGF is the share of the gap to perfect accuracy that finetuning on
@@ -46,7 +50,7 @@ cells help, red ones hurt. Hover a cell for the spread over runs and each run's 
     return ReportSection("Transfer matrix", html, figures={div: heatmap_figure(label, entry)})
 
 
-def heatmap_figure(label: str, entry) -> dict:
+def heatmap_figure(label: str, entry: ModelEntry) -> dict:
     """The mean PGF, sources as rows and targets as columns, centred on 0."""
     import plotly.graph_objects as go
 
@@ -84,7 +88,7 @@ def heatmap_figure(label: str, entry) -> dict:
     return figure.to_plotly_json()
 
 
-def _cell_hover(entry, i: int, j: int) -> str:
+def _cell_hover(entry: ModelEntry, i: int, j: int) -> str:
     from tasktransfer.report.figures import text
 
     source, target = entry.tasks[i], entry.tasks[j]

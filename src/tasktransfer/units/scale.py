@@ -6,10 +6,14 @@ The trend is also traced per perceptual level and granularity present in every m
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from tasktransfer.analysis.categories import CATEGORY_FIELDS, scale_trend
 from tasktransfer.analysis.metrics import TRANSFERABILITY_METRICS
+from tasktransfer.analysis.tables import ModelRuns
+from tasktransfer.contracts.analysis import Analysis
 from tasktransfer.units import categories, transferability
-from tasktransfer.units.base import AnalysisUnit, Contribution, ReportSection, fragment
+from tasktransfer.units.base import AnalysisUnit, Contribution, Options, ReportSection, fragment
 from tasktransfer.units.text import SYMBOL, fmt
 
 KEY, TREND = "scale", "scale_trend"
@@ -20,13 +24,13 @@ NAMES = {k: f"mean {v}" for k, v in SYMBOL.items()} | {
 }
 
 
-def trend_of(analysis) -> dict:
+def trend_of(analysis: Analysis) -> dict:
     """:func:`scale_trend` of the models' summaries, with ``categories`` (field -> category
     -> metric -> values and direction)."""
     return analysis.sections[TREND]
 
 
-def compute(models, analysis, options) -> Contribution:
+def compute(models: Sequence[ModelRuns], analysis: Analysis, options: Options) -> Contribution:
     """Across models: each model's summary in size order, and the trend of each metric."""
     summaries = {label: transferability.summary_of(e) for label, e in analysis.models.items()}
     known = {label: e.size_b for label, e in analysis.models.items() if e.size_b is not None}
@@ -36,7 +40,7 @@ def compute(models, analysis, options) -> Contribution:
     return Contribution(shared={KEY: scale, TREND: trend})
 
 
-def _category_trends(analysis, sizes: dict) -> dict:
+def _category_trends(analysis: Analysis, sizes: dict) -> dict:
     """For each level and granularity present in every model, the trend of its metric means."""
     out: dict = {}
     for by in CATEGORY_FIELDS:
@@ -56,7 +60,7 @@ def _category_trends(analysis, sizes: dict) -> dict:
     return out
 
 
-def findings(analysis) -> list[str]:
+def findings(analysis: Analysis) -> list[str]:
     trend = trend_of(analysis)
     if len(trend["order"]) < 2:
         return []
@@ -80,7 +84,7 @@ def findings(analysis) -> list[str]:
     ]
 
 
-def section(analysis) -> ReportSection | None:
+def section(analysis: Analysis) -> ReportSection | None:
     trend = trend_of(analysis)
     if len(trend["order"]) < 2:
         return None

@@ -8,6 +8,7 @@ Its table is computed by the study that trains the arms
 
 from __future__ import annotations
 
+from tasktransfer.contracts.analysis import Analysis
 from tasktransfer.units.base import AnalysisUnit, ReportSection, fragment
 from tasktransfer.units.text import fmt, plural
 
@@ -19,7 +20,7 @@ ARM_COLOURS = {
 }
 
 
-def findings(analysis) -> list[str]:
+def findings(analysis: Analysis) -> list[str]:
     """How often guided data beat random and direct, then each target's verdict."""
     entries = analysis.selection
     if not entries:
@@ -39,7 +40,7 @@ def findings(analysis) -> list[str]:
     ]
 
 
-def section(analysis) -> ReportSection | None:
+def section(analysis: Analysis) -> ReportSection | None:
     entries = analysis.selection
     if not entries:
         return None

@@ -9,6 +9,8 @@ the scale comparison.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from tasktransfer.analysis.metrics import (
@@ -17,27 +19,29 @@ from tasktransfer.analysis.metrics import (
     mean_std,
     transferability,
 )
-from tasktransfer.units.base import AnalysisUnit, Contribution, ReportSection, fragment
+from tasktransfer.analysis.tables import ModelRuns
+from tasktransfer.contracts.analysis import Analysis, ModelEntry
+from tasktransfer.units.base import AnalysisUnit, Contribution, Options, ReportSection, fragment
 
 KEY, RUNS, SUMMARY = "transferability", "transferability_runs", "summary"
 
 
-def of(entry) -> dict[str, dict[str, float | None]]:
+def of(entry: ModelEntry) -> dict[str, dict[str, float | None]]:
     """Task -> ``{"delta_pos": x, "delta_neg": x, "theta_pos": x, "theta_neg": x}``."""
     return entry.sections[KEY]
 
 
-def runs_of(entry) -> dict[str, list[list[float | None]]]:
+def runs_of(entry: ModelEntry) -> dict[str, list[list[float | None]]]:
     """Metric -> its values per run and task, shape (n_runs, n_tasks)."""
     return entry.sections[RUNS]
 
 
-def summary_of(entry) -> dict[str, float | None]:
+def summary_of(entry: ModelEntry) -> dict[str, float | None]:
     """The task mean of each metric, ``mean_pgf`` (off-diagonal) and ``in_task_gain``."""
     return entry.sections[SUMMARY]
 
 
-def compute(models, analysis, options) -> Contribution:
+def compute(models: Sequence[ModelRuns], analysis: Analysis, options: Options) -> Contribution:
     """Per model: Δ±/Θ± per task averaged over runs, the per-run values, the summary row."""
     out = {}
     for m in models:
@@ -58,7 +62,7 @@ def compute(models, analysis, options) -> Contribution:
     return Contribution(models=out)
 
 
-def model_section(label, entry, analysis, prefix) -> ReportSection:
+def model_section(label: str, entry: ModelEntry, analysis: Analysis, prefix: str) -> ReportSection:
     div = f"{prefix}-bars"
     html = fragment(
         """<p class="hint">Bars are means over runs; each dot is one run, so the dots show the
@@ -71,7 +75,7 @@ spread.</p>
     )
 
 
-def bars_figure(label: str, entry) -> dict:
+def bars_figure(label: str, entry: ModelEntry) -> dict:
     """Δ± (as a source) and Θ± (as a target) per task: mean bars with each run as a dot."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
