@@ -18,6 +18,7 @@ ModelLabelsOpt = Annotated[
     list[str] | None,
     typer.Option(
         "--model",
+        metavar="LABEL",
         help="Model label of each input, in input order (give one per input). Default: the "
         "table's model column, else the file name.",
     ),
@@ -54,6 +55,7 @@ def analyze(
         list[str] | None,
         typer.Option(
             "--size",
+            metavar="LABEL=SIZE",
             help="Model size LABEL=SIZE (e.g. tiny=0.01 or mymodel=7B), for labels that do "
             "not name their size; repeatable.",
         ),

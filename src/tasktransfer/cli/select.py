@@ -20,6 +20,7 @@ def select(
         list[str],
         typer.Option(
             "--target",
+            metavar="TASK",
             help="Task to train for (name or abbreviation); repeat for several targets.",
             show_default=False,
         ),
@@ -65,6 +66,7 @@ def select(
         list[str] | None,
         typer.Option(
             "--available",
+            metavar="TASK=N",
             help="Examples available of a task, TASK=N (0 rules it out); repeatable. "
             "Unlisted tasks are unlimited.",
         ),

@@ -28,7 +28,10 @@ def run(
     ] = None,
     force: Annotated[
         list[str] | None,
-        typer.Option(help="Redo these cells even if done: a name, a glob, or 'all'. Repeatable."),
+        typer.Option(
+            metavar="CELL",
+            help="Redo these cells even if done: a name, a glob, or 'all'. Repeatable.",
+        ),
     ] = None,
     no_progress: NoProgressOpt = False,
 ) -> None:
