@@ -21,7 +21,7 @@ runner = CliRunner()
 def captured(monkeypatch):
     """Replace the library calls; record what the command passed to them."""
     calls = {}
-    prepare = lambda models: calls.update(prepared=models)  # noqa: E731
+    prepare = lambda models, progress: calls.update(prepared=models)  # noqa: E731
     monkeypatch.setattr(model_package, "prepare_models", prepare)
 
     def fake_evaluate(model, examples_by_task, *, adapters, config, progress):

@@ -15,7 +15,9 @@ from tasktransfer.model import FinetuneConfig
 def _prepared(monkeypatch) -> list:
     """Record the models the command prepares, instead of building the tiny base."""
     prepared = []
-    monkeypatch.setattr(tasktransfer.model, "prepare_models", prepared.extend)
+    monkeypatch.setattr(
+        tasktransfer.model, "prepare_models", lambda m, progress: prepared.extend(m)
+    )
     return prepared
 
 
@@ -92,7 +94,7 @@ def _config_of(monkeypatch, args):
         "finetune",
         lambda model, *a, config, **k: seen.update(config=config, model=model),
     )
-    monkeypatch.setattr(tasktransfer.model, "prepare_models", lambda models: None)
+    monkeypatch.setattr(tasktransfer.model, "prepare_models", lambda models, progress: None)
     result = CliRunner().invoke(app, ["finetune", "--task", "CN", "--limit", "2", *args])
     return result, seen
 

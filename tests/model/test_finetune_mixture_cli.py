@@ -34,7 +34,8 @@ def test_mixture_examples_have_the_file_counts_and_follow_the_run_seed(
         return out
 
     monkeypatch.setattr(tasktransfer.model, "finetune", fake_finetune)
-    monkeypatch.setattr(tasktransfer.model, "prepare_models", lambda models: None)  # no build
+    no_build = lambda models, progress: None  # noqa: E731
+    monkeypatch.setattr(tasktransfer.model, "prepare_models", no_build)
     for run in ("seed_0", "seed_0", "seed_1"):
         args = ["finetune", "--mixture", str(mixture_file), "--run", run]
         result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / run)])

@@ -131,7 +131,7 @@ def evaluate(
     with invalid_settings("evaluation", list(EvalConfig.model_fields)):
         config = EvalConfig(**given["evaluation"])
     examples = load_examples(data, names, split, limit=limit, seed=seed, require_answers=True)
-    prepare_models([model_config])
+    prepare_models([model_config], progress=not no_progress)
     result = run_evaluate(
         model_config, examples, adapters=states, config=config, progress=not no_progress
     )

@@ -176,7 +176,7 @@ def finetune(
         examples, what = _task_examples(task, data, split, limit)
     else:
         examples, what = _mixture_examples(mixture, data, split, seed)
-    prepare_models([model_config])
+    prepare_models([model_config], progress=not no_progress)
     path = run_finetune(
         model_config,
         examples,
