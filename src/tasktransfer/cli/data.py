@@ -42,6 +42,9 @@ def synth(
 ) -> None:
     """Write the synthetic suite as a local folder that `--data DIR` reads back.
 
+    Each task gets <task>/<split>.parquet, and synthetic.json records the seed,
+    the sizes and each task's difficulty and generator version.
+
     Example:
 
       tasktransfer data synth --out data/synth --train 500 --val 200 --test 200
@@ -98,6 +101,9 @@ def show(
 ) -> None:
     """Draw a contact sheet of a few examples with their prompt and answer.
 
+    One row per example: its images (nearest-neighbour scaling, so the pixels a
+    model sees stay visible), then its prompt and answer.
+
     Example:
 
       tasktransfer data show Jigsaw --data synthetic --out jigsaw.png
@@ -121,6 +127,8 @@ def stats(
     as_json: JsonOpt = False,
 ) -> None:
     """Print counts, images, choices and answer-letter balance per task.
+
+    Answers that the split hides (BLINK's test split) count as 'hidden'.
 
     Example:
 
