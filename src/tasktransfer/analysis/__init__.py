@@ -1,7 +1,8 @@
 """Pure analysis of transfer results: PGF, transferability, personas, cliques, scale.
 
 Arrays in, arrays out (numpy, scipy, networkx); the only I/O is reading tables. Never
-imports torch. The usual entry points::
+imports torch. :func:`analyze` runs the analysis units (:mod:`tasktransfer.units`), each
+built on these functions. The usual entry points::
 
     from tasktransfer.analysis import read_inputs, analyze
     result = analyze(read_inputs(["sachdeva2026:32B"]))
