@@ -125,6 +125,7 @@ def test_ray_executor_gives_the_same_results_as_local(tmp_path, local_study):
 
 def test_a_cell_trains_at_the_configured_difficulty(tmp_path):
     from tasktransfer.data import fingerprint, load_examples
+    from tasktransfer.model import prepare_models
     from tasktransfer.study.cells import run_cell
     from tasktransfer.study.runner import plan_study
 
@@ -132,6 +133,7 @@ def test_a_cell_trains_at_the_configured_difficulty(tmp_path):
     overrides += ["eval_data.limit=4", "finetune.steps=1"]
     config = load_study_config("quickstart", [*SMALL, *overrides], output=tmp_path)
     cell = next(cell for cell in plan_study(config) if cell.source == "Counting")
+    prepare_models([cell.model], progress=False)  # as run_study does before any cell
     run_cell(cell, config, tmp_path)
     trained = json.loads((cell.files(StudyLayout(tmp_path)).adapter / "meta.json").read_text())
     harder = load_examples("synthetic", ["Counting"], "train", limit=8, difficulty=0.5)
