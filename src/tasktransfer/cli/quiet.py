@@ -3,7 +3,8 @@
 A normal run shows our own rich progress bars (one per long step) and our own messages.
 transformers, datasets and huggingface_hub would add a tqdm bar per model load and save
 ("Loading weights", "Writing model shards") and their warning-level logs, accelerate
-its warnings, Ray a line per cluster start. The top-level
+its warnings, Ray a line per cluster start, and each of them its Python warnings
+(deprecations addressed to us, not to the person running the study). The top-level
 command enters :func:`quiet_libraries` unless ``--verbose`` is given.
 
 Nothing is imported here: a library already imported is silenced through its own API
@@ -20,6 +21,7 @@ import importlib
 import logging
 import os
 import sys
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -70,6 +72,10 @@ def _accelerate():
     return lambda: logger.setLevel(level)
 
 
+# Python warnings raised in these packages (deprecations meant for their callers, such as
+# transformers' `is_gradient_checkpointing` FutureWarning on each LoRA save); ours still show.
+THIRD_PARTY_WARNINGS = r"(transformers|peft|accelerate|datasets|huggingface_hub|torch)(\.|$)"
+
 _LIBRARIES = {
     "transformers": _transformers,
     "datasets": lambda: _hub_style("datasets"),
@@ -79,7 +85,7 @@ _LIBRARIES = {
 
 @contextmanager
 def quiet_libraries() -> Iterator[None]:
-    """Silence the Hugging Face libraries' progress bars and logs below ERROR, then restore.
+    """Silence the libraries' progress bars, logs below ERROR and warnings, then restore.
 
     Examples
     --------
@@ -94,7 +100,9 @@ def quiet_libraries() -> Iterator[None]:
     restores = [_accelerate()]
     restores += [quiet() for module, quiet in _LIBRARIES.items() if module in sys.modules]
     try:
-        yield
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", module=THIRD_PARTY_WARNINGS)
+            yield
     finally:
         for restore in reversed(restores):
             restore()
