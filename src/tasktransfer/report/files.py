@@ -11,15 +11,11 @@ import numpy as np
 
 from tasktransfer.analysis import PERSONAS, TRANSFERABILITY_METRICS, ModelRuns
 from tasktransfer.contracts import PGF_COLUMNS
-from tasktransfer.contracts.analysis import SELECTION_CSV, SELECTION_JSON, ModelEntry, write_json
+from tasktransfer.contracts.analysis import ModelEntry
 from tasktransfer.files import write_atomic
 from tasktransfer.units import personas, transferability
 
-# The study writes the selection experiment beside analysis.json through these names.
 __all__ = [
-    "SELECTION_CSV",
-    "SELECTION_JSON",
-    "write_json",
     "write_pgf_csv",
     "write_pgf_mean_csv",
     "write_transferability_csv",

@@ -21,6 +21,7 @@ import yaml
 
 import tasktransfer
 from tasktransfer.contracts import StudyLayout
+from tasktransfer.contracts.analysis import AnalysisLayout
 from tasktransfer.errors import InputError, TaskTransferError
 from tasktransfer.files import write_atomic, write_json_atomic
 from tasktransfer.model import prepare_models
@@ -221,16 +222,15 @@ class SelectionPart:
         return with_selection(config, self.plan)
 
     def before_analysis(self, config: StudyConfig, layout: StudyLayout, table: Path) -> Path:
-        from tasktransfer.report.files import SELECTION_CSV, SELECTION_JSON
-
         if self.plan is not None:
             from tasktransfer.study.selection import write_selection
 
             # Written before the report, which shows it (see tasktransfer.report).
             write_selection(layout.results, self.plan, layout.analysis)
         else:  # a section since removed must not leave its table in the report
-            for name in (SELECTION_CSV, SELECTION_JSON):
-                (layout.analysis / name).unlink(missing_ok=True)
+            out = AnalysisLayout(layout.analysis)
+            for path in (out.selection_csv, out.selection_json):
+                path.unlink(missing_ok=True)
         return table
 
 

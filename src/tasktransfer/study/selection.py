@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from tasktransfer.contracts import read_results
+from tasktransfer.contracts.analysis import AnalysisLayout, write_json
 from tasktransfer.data.mixture import MixtureFile, mixture_from_selection
 from tasktransfer.errors import InputError
 from tasktransfer.files import write_atomic
@@ -219,7 +220,6 @@ def write_selection(results: Path, plan: SelectionPlan, out_dir: Path) -> list[d
         target's rule ``notes`` added.
     """
     from tasktransfer.analysis.experiment import compare_arms
-    from tasktransfer.report.files import SELECTION_CSV, SELECTION_JSON, write_json
 
     table = compare_arms([dataclasses.asdict(row) for row in read_results(results)], plan.arms)
     for entry in table:
@@ -240,6 +240,7 @@ def write_selection(results: Path, plan: SelectionPlan, out_dir: Path) -> list[d
                     "mixtures": " ".join(arm["labels"]),
                 }
             )
-    write_atomic(out_dir / SELECTION_CSV, buffer.getvalue())
-    write_json({"targets": table}, out_dir / SELECTION_JSON)  # strict JSON: NaN as null
+    out = AnalysisLayout(out_dir)
+    write_atomic(out.selection_csv, buffer.getvalue())
+    write_json({"targets": table}, out.selection_json)  # strict JSON: NaN as null
     return table
