@@ -40,8 +40,8 @@ def _options(
         typer.Option(
             "--verbose",
             "-v",
-            help="Also show the progress bars and logs of transformers, datasets, "
-            "huggingface_hub, accelerate and Ray (hidden by default).",
+            help="Also show the progress bars, logs and warnings of transformers, "
+            "datasets, huggingface_hub, accelerate, peft, torch and Ray (hidden by default).",
         ),
     ] = False,
 ) -> None:
