@@ -26,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from tasktransfer.analysis import ZERO_SHOT  # the results-table contract's baseline label
+from tasktransfer.contracts import ZERO_SHOT
 from tasktransfer.data import Example, load_examples
 from tasktransfer.data.mixture import MixtureFile, read_mixture, sample_mixture, task_names
 from tasktransfer.errors import InputError
