@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 
 from tasktransfer.analysis.metrics import mean_std, pgf
-from tasktransfer.analysis.tables import ZERO_SHOT
+from tasktransfer.contracts import ZERO_SHOT
 from tasktransfer.errors import InputError
 
 ARMS = ("zero-shot", "direct", "guided", "random")
