@@ -32,7 +32,7 @@ from tasktransfer.data.mixture import MixtureFile, read_mixture, sample_mixture,
 from tasktransfer.errors import InputError
 from tasktransfer.model import EvalConfig, FinetuneConfig, ModelConfig
 from tasktransfer.model.config import DEFAULT_PRESET
-from tasktransfer.overrides import apply_overrides  # the one override parser
+from tasktransfer.overrides import apply_overrides, describe_errors
 from tasktransfer.tasks import REGISTRY, Registry, UnknownTaskError, load_registry, registry_in
 
 SYNTHETIC = "synthetic"
@@ -397,8 +397,5 @@ def load_study_config(
     try:
         return StudyConfig.model_validate(data)
     except ValidationError as err:
-        problems = "\n".join(
-            f"  {'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}"
-            for e in err.errors()
-        )
+        problems = describe_errors(err.errors())
         raise InputError(f"{path}: invalid study config:\n{problems}") from None
