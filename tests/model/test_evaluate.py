@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from dataclasses import replace
 
@@ -11,6 +10,7 @@ import torch
 from peft import LoraConfig, get_peft_model
 
 import tasktransfer.model.load as load_module
+from tasktransfer.contracts import read_predictions, read_results
 from tasktransfer.data.synthetic import generic_examples
 from tasktransfer.errors import InputError
 from tasktransfer.model.architectures import get_architecture
@@ -334,22 +334,28 @@ def test_unparsed_answers_do_not_count_as_a_collapse_letter():
     assert not is_collapsed([None] * 10, list("ABABABABAB"))
 
 
-def test_save_writes_what_the_result_holds(saved, tmp_path):
+def test_save_writes_a_results_table_of_what_the_result_holds(saved, tmp_path):
     _, base, adapters = saved
-    result = evaluate(
-        str(base), _examples(), adapters={"base": None, "lm0": adapters["lm0"]}, **QUIET
-    )
-    paths = result.save(tmp_path / "out")
-    lines = paths["predictions"].read_text().splitlines()
-    assert [json.loads(line) for line in lines] == result.predictions
-    with paths["rows"].open() as handle:
-        rows = list(csv.DictReader(handle))
+    states = {"zero-shot": None, "First": adapters["lm0"]}
+    result = evaluate(str(base), _examples(), adapters=states, **QUIET)
+    paths = result.save(tmp_path / "out", model="m", run="seed_3")
+    records = read_predictions(paths["predictions"])
+    assert len(records) == len(result.predictions)
+    for record, p in zip(records, result.predictions, strict=True):
+        assert (record.model, record.run, record.source) == ("m", "seed_3", p["adapter"])
+        assert (record.idx, record.predicted, record.scores) == (
+            p["idx"],
+            p["predicted"],
+            p["scores"],
+        )
+    rows = read_results(paths["rows"])
     assert len(rows) == 4  # 2 states x 2 targets
     for written, row in zip(rows, result.rows, strict=True):
-        assert written["adapter"] == row["adapter"] and written["target"] == row["target"]
-        assert int(written["n_correct"]) == row["n_correct"]
-        assert json.loads(written["answer_counts"]) == row["answer_counts"]
-        assert json.loads(written["collapsed"]) is row["collapsed"]
+        assert (written.model, written.run) == ("m", "seed_3")
+        assert (written.source, written.target) == (row["adapter"], row["target"])
+        assert (written.n_correct, written.n_total) == (row["n_correct"], row["n_total"])
+        assert written.answer_counts == row["answer_counts"]
+        assert written.collapsed is row["collapsed"]
     meta = json.loads(paths["meta"].read_text())
     assert meta["tasks"]["First"]["n"] == 8
     assert meta["model"]["image_max_pixels"] is None

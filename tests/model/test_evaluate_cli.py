@@ -63,7 +63,7 @@ def test_options_reach_the_library_call(captured, tmp_path):
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert captured["adapters"] == {
-        "base": None,
+        "zero-shot": None,
         "counting": tmp_path / "counting",
         "other": tmp_path / "x",
     }
@@ -86,9 +86,10 @@ def test_without_adapters_the_base_is_evaluated(captured, tmp_path):
     args = ["evaluate", "--tasks", "Counting", "--limit", "1", "--out", str(tmp_path), "--json"]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert captured["adapters"] == {"base": None}
+    assert captured["adapters"] == {"zero-shot": None}
     assert captured["prepared"] == [captured["model"]]  # the tiny base is built first
-    assert json.loads(result.output)[0]["adapter"] == "base"
+    row = json.loads(result.output)[0]
+    assert (row["model"], row["run"], row["source"]) == ("tiny", "seed_0", "zero-shot")
 
 
 def test_bad_adapter_spec_is_an_input_error(captured, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Annotated, Literal
@@ -17,6 +18,7 @@ from tasktransfer.cli.options import (
     LimitOpt,
     ModelOpt,
     NoProgressOpt,
+    RunOpt,
     SeedOpt,
     SetOpt,
     SplitOpt,
@@ -26,6 +28,7 @@ from tasktransfer.cli.options import (
     settings,
     task_list,
 )
+from tasktransfer.contracts import ZERO_SHOT
 
 
 def _adapter(spec: str) -> tuple[str, Path]:
@@ -59,12 +62,14 @@ def evaluate(
         ),
     ] = None,
     with_base: Annotated[
-        bool, typer.Option("--with-base", help="Also evaluate the base model (label 'base').")
+        bool,
+        typer.Option("--with-base", help="Also evaluate the base model (source 'zero-shot')."),
     ] = False,
     data: DataOpt = "synthetic",
     split: SplitOpt = "val",
     limit: LimitOpt = None,
     seed: SeedOpt = 0,
+    run: RunOpt = "seed_0",
     mode: Annotated[
         Literal["likelihood", "generate"] | None,
         typer.Option(
@@ -93,14 +98,17 @@ def evaluate(
 
     Prints one row per (adapter, target): accuracy, predicted-letter counts,
     unparsed answers (generate mode) and a flag when the predictions collapse
-    onto one letter. --set KEY=VALUE sets any evaluation setting (an unknown KEY
-    lists them all), e.g. --set share_image_features=false.
+    onto one letter. rows.csv is a results table whose source is each adapter's
+    label (the base is 'zero-shot'): label adapters by the task they were
+    finetuned on and `tasktransfer analyze rows.csv` reads it as it is.
+    --set KEY=VALUE sets any evaluation setting (an unknown KEY lists them all),
+    e.g. --set share_image_features=false.
 
     Examples:
 
       tasktransfer evaluate --tasks Counting,Relative_Depth --out eval/
 
-      tasktransfer evaluate --adapter counting=adapters/counting --with-base \\
+      tasktransfer evaluate --adapter Counting=adapters/counting --with-base \\
           --tasks CN,RD --data synthetic --split val --out eval/
 
       tasktransfer evaluate --model Qwen/Qwen2.5-VL-3B-Instruct \\
@@ -114,7 +122,7 @@ def evaluate(
     names = [get_task(t).name for t in task_list(tasks, data)]
     states: dict[str, Path | None] = dict(_adapter(spec) for spec in adapter or [])
     if with_base or not states:
-        states = {"base": None, **states}
+        states = {ZERO_SHOT: None, **states}
     given = settings(
         {
             "model": dict(
@@ -136,11 +144,12 @@ def evaluate(
         model_config, examples, adapters=states, config=config, progress=not no_progress
     )
     result.meta.update(data_source=data, split=split, seed=seed, limit=limit)
-    paths = result.save(out)
+    paths = result.save(out, model=model_config.name, run=run)
+    rows = result.results(model=model_config.name, run=run)
     if as_json:
-        typer.echo(json.dumps(result.rows, indent=2))
+        typer.echo(json.dumps([dataclasses.asdict(row) for row in rows], indent=2))
         return
-    _print_rows(result.rows)
+    _print_rows(rows)
     typer.echo(f"predictions: {paths['predictions']}\nrows: {paths['rows']}")
 
 
@@ -149,21 +158,21 @@ def _print_rows(rows) -> None:
     from rich.table import Table
 
     table = Table(title="evaluation")
-    for key in ("adapter", "target"):
+    for key in ("source", "target"):
         # Names stay whole; the letter counts wrap instead on a narrow terminal.
-        width = max(len(key), *(len(row[key]) for row in rows))
+        width = max(len(key), *(len(getattr(row, key)) for row in rows))
         table.add_column(key, no_wrap=True, min_width=width)
     for column in ("accuracy", "correct", "letters", "unparsed", "collapsed"):
         table.add_column(column)
     for row in rows:
-        letters = " ".join(f"{k}:{v}" for k, v in row["answer_counts"].items())
+        letters = " ".join(f"{k}:{v}" for k, v in row.answer_counts.items())
         table.add_row(
-            row["adapter"],
-            row["target"],
-            f"{row['n_correct'] / row['n_total']:.3f}",
-            f"{row['n_correct']}/{row['n_total']}",
+            row.source,
+            row.target,
+            f"{row.accuracy:.3f}",
+            f"{row.n_correct}/{row.n_total}",
             letters,
-            str(row["n_unparsed"]),
-            "yes" if row["collapsed"] else "",
+            str(row.n_unparsed),
+            "yes" if row.collapsed else "",
         )
     Console().print(table)

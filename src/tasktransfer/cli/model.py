@@ -19,6 +19,7 @@ from tasktransfer.cli.options import (
     ModelOpt,
     NoProgressOpt,
     OverwriteOpt,
+    RunOpt,
     SetOpt,
     SplitOpt,
     TrustRemoteCodeOpt,
@@ -88,9 +89,7 @@ def finetune(
     data: DataOpt = "synthetic",
     split: SplitOpt = "train",
     limit: LimitOpt = None,
-    run: Annotated[
-        str, typer.Option("--run", help="Run label; 'seed_N' also sets the seed to N.")
-    ] = "seed_0",
+    run: RunOpt = "seed_0",
     seed: Annotated[
         int | None, typer.Option(help="Training seed (default: N of --run seed_N, else 0).")
     ] = None,

@@ -93,6 +93,10 @@ SeedOpt = Annotated[
         rich_help_panel=DATA,
     ),
 ]
+RunOpt = Annotated[
+    str,
+    typer.Option("--run", help="Run label of the results (one per seed); 'seed_N' sets seed N."),
+]
 
 # Any field of the step's settings (finetune, evaluate).
 SetOpt = Annotated[

@@ -7,7 +7,8 @@ EvalConfig
     ``share_image_features``, ``collapse_share``.
 EvalResult
     ``predictions`` (one dict per question and model state), ``rows`` (one dict per
-    (adapter, target), the results-table shape), ``meta``; ``save(out_dir)`` writes them.
+    (adapter, target)), ``meta``; ``results``/``records`` turn them into the contracts'
+    results rows and prediction records, ``save(out_dir, model=, run=)`` writes them.
 evaluate(model, examples_by_task, *, adapters=None, config=None, progress=True) -> EvalResult
 summarize(predictions, *, collapse_share=0.9) -> list of dict
     The rows of a list of predictions (pure; also what :class:`EvalResult` holds).
@@ -57,9 +58,6 @@ when its accuracy looks plausible.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -71,20 +69,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from tasktransfer import __version__
+from tasktransfer.contracts import Prediction, ResultRow, predictions_jsonl_text, write_results
 from tasktransfer.data import Example
 from tasktransfer.errors import InputError
 from tasktransfer.files import write_atomic, write_json_atomic
 from tasktransfer.model.config import ModelConfig
-
-ROW_COLUMNS = (
-    "adapter",
-    "target",
-    "n_correct",
-    "n_total",
-    "answer_counts",
-    "n_unparsed",
-    "collapsed",
-)
 
 
 class EvalConfig(BaseModel):
@@ -141,11 +130,27 @@ class EvalResult:
     rows: list[dict[str, Any]]
     meta: dict[str, Any] = field(default_factory=dict)
 
-    def save(self, out_dir: str | Path) -> dict[str, Path]:
+    def results(self, *, model: str, run: str) -> list[ResultRow]:
+        """The rows as results-table rows: each adapter's label is its ``source``."""
+        return [
+            ResultRow(model=model, run=run, source=row["adapter"], **_without(row, "adapter"))
+            for row in self.rows
+        ]
+
+    def records(self, *, model: str, run: str) -> list[Prediction]:
+        """The predictions as prediction records: each adapter's label is its ``source``."""
+        return [
+            Prediction(model=model, run=run, source=p["adapter"], **_without(p, "adapter"))
+            for p in self.predictions
+        ]
+
+    def save(self, out_dir: str | Path, *, model: str, run: str) -> dict[str, Path]:
         """Write ``predictions.jsonl``, ``rows.csv`` and ``meta.json`` into ``out_dir``.
 
-        Each file is written atomically (a temporary name, then ``os.replace``). In
-        ``rows.csv``, ``answer_counts`` is a JSON object and ``collapsed`` is ``true``/``false``.
+        ``rows.csv`` is a results table (:mod:`tasktransfer.contracts.results`) whose
+        ``source`` is each adapter's label, so that evaluations of a zero-shot base
+        (labelled ``zero-shot``) and of finetunes labelled by their task can be analysed
+        as they are. Each file is written atomically.
 
         Returns
         -------
@@ -154,27 +159,20 @@ class EvalResult:
         """
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
-        lines = "".join(json.dumps(p, sort_keys=True) + "\n" for p in self.predictions)
-        table = io.StringIO()
-        writer = csv.DictWriter(table, fieldnames=ROW_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        for row in self.rows:
-            writer.writerow(
-                {
-                    **row,
-                    "answer_counts": json.dumps(row["answer_counts"], sort_keys=True),
-                    "collapsed": json.dumps(row["collapsed"]),
-                }
-            )
         paths = {
             "predictions": out_dir / "predictions.jsonl",
             "rows": out_dir / "rows.csv",
             "meta": out_dir / "meta.json",
         }
-        write_atomic(paths["predictions"], lines)
-        write_atomic(paths["rows"], table.getvalue())
+        records = self.records(model=model, run=run)
+        write_atomic(paths["predictions"], predictions_jsonl_text(records))
+        write_results(paths["rows"], self.results(model=model, run=run))
         write_json_atomic(paths["meta"], self.meta)
         return paths
+
+
+def _without(record: Mapping[str, Any], key: str) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k != key}
 
 
 def is_collapsed(

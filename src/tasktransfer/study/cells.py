@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import tasktransfer
-from tasktransfer.contracts import ZERO_SHOT, CellLayout, Prediction, ResultRow, StudyLayout
+from tasktransfer.contracts import ZERO_SHOT, CellLayout, ResultRow, StudyLayout
 from tasktransfer.errors import InputError
 from tasktransfer.files import slugs, write_json_atomic
 from tasktransfer.model import ModelConfig
@@ -206,21 +206,5 @@ def _finetune_and_evaluate(cell: Cell, config: StudyConfig, files: CellLayout):
             cell.model, targets, adapters={cell.source_label: adapter}, config=config.evaluation
         )
         timing["evaluate_s"] = time.perf_counter() - started
-    identity = {"model": model_label(cell.model), "run": cell.run, "source": cell.source_label}
-    rows = [
-        ResultRow(
-            **identity,
-            target=row["target"],
-            n_correct=row["n_correct"],
-            n_total=row["n_total"],
-            answer_counts=row["answer_counts"],
-            n_unparsed=row["n_unparsed"],
-            collapsed=row["collapsed"],
-        )
-        for row in result.rows
-    ]
-    predictions = [
-        Prediction(**identity, **{k: v for k, v in p.items() if k != "adapter"})
-        for p in result.predictions
-    ]
-    return rows, predictions, timing
+    identity = {"model": model_label(cell.model), "run": cell.run}
+    return result.results(**identity), result.records(**identity), timing
