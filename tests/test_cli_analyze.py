@@ -190,4 +190,4 @@ def test_labels_yaml_moves_a_task_to_another_level(tmp_path):
     result = runner.invoke(
         app, ["analyze", str(results), "--labels", str(labels), "--out", str(out)]
     )
-    assert result.exit_code != 0 and "--labels" in str(result.exception)
+    assert result.exit_code != 0 and str(labels) in str(result.exception)

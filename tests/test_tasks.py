@@ -5,7 +5,6 @@ from tasktransfer.tasks import (
     BLINK_TASKS,
     REGISTRY,
     UnknownTaskError,
-    get_task,
     load_registry,
 )
 
@@ -34,14 +33,14 @@ def test_registry_has_the_thirteen_blink_tasks_with_their_shapes():
 
 def test_labels_stated_by_the_paper_are_marked_paper():
     for name in ("Relative_Depth", "Relative_Reflectance", "Visual_Correspondence"):
-        assert get_task(name).level == "low"
-        assert get_task(name).provenance["level"] == "paper"
+        assert REGISTRY.resolve(name).level == "low"
+        assert REGISTRY.resolve(name).provenance["level"] == "paper"
     for name in ("Art_Style", "Counting", "Forensic_Detection"):
-        assert get_task(name).granularity == "image"
-        assert get_task(name).provenance["granularity"] == "paper"
+        assert REGISTRY.resolve(name).granularity == "image"
+        assert REGISTRY.resolve(name).provenance["granularity"] == "paper"
     for name in ("Functional_Correspondence", "Relative_Depth"):
-        assert get_task(name).granularity == "pixel"
-        assert get_task(name).provenance["granularity"] == "paper"
+        assert REGISTRY.resolve(name).granularity == "pixel"
+        assert REGISTRY.resolve(name).provenance["granularity"] == "paper"
     inferred = [t.name for t in BLINK_TASKS if t.provenance["level"] == "inferred"]
     assert len(inferred) == 10
 
@@ -50,7 +49,7 @@ def test_unknown_task_suggests_near_names():
     with pytest.raises(UnknownTaskError, match="Did you mean: Counting"):
         REGISTRY["Countng"]
     with pytest.raises(UnknownTaskError, match="Known tasks"):
-        get_task("Something_Else_Entirely")
+        REGISTRY.resolve("Something_Else_Entirely")
 
 
 def test_yaml_overrides_labels_and_adds_tasks(tmp_path):

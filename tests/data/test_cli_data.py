@@ -72,6 +72,17 @@ def test_show_writes_a_contact_sheet(tmp_path):
     assert sheet.height >= 3 * 160 and sheet.width > 160
 
 
+def test_show_takes_an_abbreviation_as_the_other_commands_do(tmp_path):
+    from PIL import Image
+
+    by_name, by_abbrev = tmp_path / "name.png", tmp_path / "abbrev.png"
+    for task, out in (("Jigsaw", by_name), ("JG", by_abbrev)):
+        result = runner.invoke(app, ["data", "show", task, "--n", "2", "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        assert "2 Jigsaw examples" in result.output
+    assert Image.open(by_name).tobytes() == Image.open(by_abbrev).tobytes()
+
+
 def test_unknown_task_is_one_clear_error(tmp_path):
     result = runner.invoke(app, ["data", "show", "Jigsw", "--out", str(tmp_path / "x.png")])
     assert result.exit_code != 0

@@ -177,3 +177,32 @@ def test_the_selection_section_plans_mixtures_of_user_tasks(tasks_file, data_fol
         "guided": ["guided-MT"],
         "random": ["random-MT-0"],
     }
+
+
+def test_finetune_and_evaluate_commands_take_the_tasks_file(
+    tasks_file, data_folder, random_model, tmp_path
+):
+    from typer.testing import CliRunner
+
+    from tasktransfer.cli import app
+    from tasktransfer.contracts import read_results
+
+    runner = CliRunner()
+    common = ["--model", random_model, "--data", str(data_folder), "--labels", str(tasks_file)]
+    adapter = tmp_path / "adapter"
+    args = ["finetune", "--task", "MT", *common, "--steps", "1", "--out", str(adapter)]
+    result = runner.invoke(app, [*args, "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert json.loads((adapter / "meta.json").read_text())["task"] == "My_Task"
+    out = tmp_path / "eval"
+    args = ["evaluate", "--tasks", "MT", *common, "--adapter", f"My_Task={adapter}"]
+    result = runner.invoke(app, [*args, "--with-base", "--out", str(out), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    rows = read_results(out / "rows.csv")
+    assert [(r.source, r.target, r.n_total) for r in rows] == [
+        ("zero-shot", "My_Task", 4),
+        ("My_Task", "My_Task", 4),
+    ]
+    # Without the file the task is unknown, said in one sentence.
+    result = runner.invoke(app, ["evaluate", "--tasks", "MT", "--out", str(out)])
+    assert result.exit_code != 0 and "Unknown task 'MT'" in str(result.exception)

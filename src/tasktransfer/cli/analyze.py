@@ -118,13 +118,14 @@ def export(
       tasktransfer export studies/tiny/results.csv --model tiny --out pgf_tiny.csv
     """
     from tasktransfer.analysis import read_table
-    from tasktransfer.report import load_labels, write_pgf_csv
+    from tasktransfer.report import write_pgf_csv
+    from tasktransfer.tasks import load_registry
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         tables = read_table(
             results,
-            registry=load_labels(labels),
+            registry=load_registry(labels),
             ceilings=_pairs(ceiling, "--ceiling", float),
         )
     _show(caught)

@@ -11,6 +11,7 @@ import typer
 from tasktransfer.cli.options import (
     DataOpt,
     JsonOpt,
+    LabelsOpt,
     LimitOpt,
     SeedOpt,
     SplitOpt,
@@ -91,13 +92,14 @@ def synth(
 
 @app.command("show")
 def show(
-    task: Annotated[str, typer.Argument(help="Task name, e.g. Relative_Depth.")],
+    task: Annotated[str, typer.Argument(help="Task name or abbreviation, e.g. RD.")],
     out: Annotated[Path, typer.Option("--out", help="PNG file to write.")],
     source: DataOpt = "synthetic",
     split: SplitOpt = "val",
     n: Annotated[int, typer.Option("--n", help="Examples on the sheet.")] = 6,
     seed: SeedOpt = 0,
     image_size: ImageSizeOpt = 64,
+    labels: LabelsOpt = None,
 ) -> None:
     """Draw a contact sheet of a few examples with their prompt and answer.
 
@@ -110,11 +112,16 @@ def show(
     """
     from tasktransfer.data import load_examples
     from tasktransfer.data.contact_sheet import contact_sheet
+    from tasktransfer.tasks import load_registry
 
-    examples = load_examples(source, [task], split, limit=n, seed=seed, image_size=image_size)
+    registry = load_registry(labels)
+    name = registry.resolve(task).name
+    examples = load_examples(
+        source, [name], split, limit=n, seed=seed, image_size=image_size, registry=registry
+    )[name]
     out.parent.mkdir(parents=True, exist_ok=True)
-    contact_sheet(examples[task]).save(out)
-    typer.echo(f"wrote {len(examples[task])} {task} examples to {out}")
+    contact_sheet(examples).save(out)
+    typer.echo(f"wrote {len(examples)} {name} examples to {out}")
 
 
 @app.command("stats")
@@ -124,6 +131,7 @@ def stats(
     tasks: TasksOpt = None,
     limit: LimitOpt = None,
     seed: SeedOpt = 0,
+    labels: LabelsOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Print counts, images, choices and answer-letter balance per task.
@@ -140,8 +148,12 @@ def stats(
     from rich.table import Table
 
     from tasktransfer.data import load_examples
+    from tasktransfer.tasks import load_registry
 
-    data = load_examples(source, task_list(tasks, source), split, limit=limit, seed=seed)
+    names = task_list(tasks, source)
+    data = load_examples(
+        source, names, split, limit=limit, seed=seed, registry=load_registry(labels)
+    )
     rows = []
     for name, examples in data.items():
         letters = Counter(e.answer_letter or "hidden" for e in examples)

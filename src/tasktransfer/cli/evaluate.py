@@ -15,6 +15,7 @@ from tasktransfer.cli.options import (
     DeviceOpt,
     DtypeOpt,
     ImageMaxPixelsOpt,
+    LabelsOpt,
     LimitOpt,
     ModelOpt,
     NoProgressOpt,
@@ -70,6 +71,7 @@ def evaluate(
     limit: LimitOpt = None,
     seed: SeedOpt = 0,
     run: RunOpt = "seed_0",
+    labels: LabelsOpt = None,
     mode: Annotated[
         Literal["likelihood", "generate"] | None,
         typer.Option(
@@ -117,9 +119,10 @@ def evaluate(
     from tasktransfer.data import load_examples
     from tasktransfer.model import EvalConfig, ModelConfig, prepare_models
     from tasktransfer.model import evaluate as run_evaluate
-    from tasktransfer.tasks import get_task
+    from tasktransfer.tasks import load_registry
 
-    names = [get_task(t).name for t in task_list(tasks, data)]
+    registry = load_registry(labels)
+    names = [registry.resolve(t).name for t in task_list(tasks, data)]
     states: dict[str, Path | None] = dict(_adapter(spec) for spec in adapter or [])
     if with_base or not states:
         states = {ZERO_SHOT: None, **states}
@@ -138,7 +141,9 @@ def evaluate(
         model_config = ModelConfig(**given["model"])
     with invalid_settings("evaluation", list(EvalConfig.model_fields)):
         config = EvalConfig(**given["evaluation"])
-    examples = load_examples(data, names, split, limit=limit, seed=seed, require_answers=True)
+    examples = load_examples(
+        data, names, split, limit=limit, seed=seed, require_answers=True, registry=registry
+    )
     prepare_models([model_config], progress=not no_progress)
     result = run_evaluate(
         model_config, examples, adapters=states, config=config, progress=not no_progress

@@ -15,6 +15,7 @@ from tasktransfer.cli.options import (
     DeviceOpt,
     DtypeOpt,
     ImageMaxPixelsOpt,
+    LabelsOpt,
     LimitOpt,
     ModelOpt,
     NoProgressOpt,
@@ -90,6 +91,7 @@ def finetune(
     split: SplitOpt = "train",
     limit: LimitOpt = None,
     run: RunOpt = "seed_0",
+    labels: LabelsOpt = None,
     seed: Annotated[
         int | None, typer.Option(help="Training seed (default: N of --run seed_N, else 0).")
     ] = None,
@@ -144,6 +146,7 @@ def finetune(
     from tasktransfer.errors import InputError
     from tasktransfer.model import FinetuneConfig, ModelConfig, prepare_models
     from tasktransfer.model import finetune as run_finetune
+    from tasktransfer.tasks import load_registry
 
     if (task is None) == (mixture is None):
         raise InputError("give exactly one of --task and --mixture")
@@ -171,10 +174,11 @@ def finetune(
         model_config = ModelConfig(**given["model"])
     with invalid_settings("finetune", list(FinetuneConfig.model_fields)):
         config = FinetuneConfig.from_preset(model_config.preset, **overrides)
+    registry = load_registry(labels)
     if task is not None:
-        examples, what = _task_examples(task, data, split, limit)
+        examples, what = _task_examples(task, data, split, limit, registry)
     else:
-        examples, what = _mixture_examples(mixture, data, split, seed)
+        examples, what = _mixture_examples(mixture, data, split, seed, registry)
     prepare_models([model_config], progress=not no_progress)
     path = run_finetune(
         model_config,
@@ -189,22 +193,23 @@ def finetune(
     typer.echo(f"{config.method} finetune written to {path}")
 
 
-def _task_examples(task: str, data: str, split: str, limit: int | None):
+def _task_examples(task: str, data: str, split: str, limit: int | None, registry):
     """One task's training examples and the ``meta.json`` fields that name it."""
     from tasktransfer.data import load_examples
-    from tasktransfer.tasks import get_task
 
-    name = get_task(task).name
-    examples = load_examples(data, [name], split, limit=limit, require_answers=True)
+    name = registry.resolve(task).name
+    examples = load_examples(
+        data, [name], split, limit=limit, require_answers=True, registry=registry
+    )
     return examples[name], {"task": name}
 
 
-def _mixture_examples(path: Path, data: str, split: str, seed: int):
+def _mixture_examples(path: Path, data: str, split: str, seed: int, registry):
     """A mixture file's sampled examples and the ``meta.json`` fields that record it."""
     from tasktransfer.data.mixture import read_mixture, sample_mixture
 
-    mixture = read_mixture(path)
-    examples = sample_mixture(data, mixture.mixture, split, seed=seed)
+    mixture = read_mixture(path, registry=registry)
+    examples = sample_mixture(data, mixture.mixture, split, seed=seed, registry=registry)
     what = {"mixture": mixture.mixture, "mixture_file": str(path)}
     if mixture.provenance is not None:
         what["provenance"] = mixture.provenance.model_dump(mode="json")

@@ -17,7 +17,6 @@ from tasktransfer.contracts.analysis import (
     read_json,
     write_json,
 )
-from tasktransfer.errors import InputError
 from tasktransfer.files import slugs, write_atomic
 from tasktransfer.report.files import (
     write_pgf_csv,
@@ -27,7 +26,6 @@ from tasktransfer.report.files import (
 
 __all__ = [
     "analyze_to_folder",
-    "load_labels",
     "render_folder",
     "write_json",
     "write_pgf_csv",
@@ -81,8 +79,9 @@ def analyze_to_folder(
         The path of ``report.html``.
     """
     from tasktransfer.analysis import analyze, read_inputs
+    from tasktransfer.tasks import load_registry
 
-    registry = load_labels(labels)
+    registry = load_registry(labels)
     read = read_inputs(
         inputs, models=models, registry=registry, ceilings=ceilings, reference_dir=reference_dir
     )
@@ -107,16 +106,6 @@ def analyze_to_folder(
         write_pgf_csv(m, files.pgf)
     write_json(analysis.to_json(), layout.analysis_json)
     return render_folder(layout.root, study_dir=study_dir, units=units)
-
-
-def load_labels(labels: str | Path | None):
-    """:func:`tasktransfer.tasks.load_registry`, with a bad file as an ``InputError``."""
-    from tasktransfer.tasks import load_registry
-
-    try:
-        return load_registry(labels)
-    except (ValueError, OSError) as err:  # a bad or missing labels file is the user's to fix
-        raise InputError(f"--labels {labels}: {err}") from err
 
 
 def render_folder(

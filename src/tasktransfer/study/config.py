@@ -323,8 +323,6 @@ def _study_context(data: Any, context: dict[str, Any] | None) -> dict[str, Any]:
         try:
             registry = load_registry(path, base=registry)
         except (OSError, TypeError, ValueError) as err:
-            if isinstance(err, FileNotFoundError):
-                err = ValueError(f"no tasks file {str(path)!r} (relative to {Path.cwd()})")
             raise ValidationError.from_exception_data(
                 "StudyConfig",
                 [{"type": "value_error", "loc": ("tasks_file",), "input": path,

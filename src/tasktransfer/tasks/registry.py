@@ -203,21 +203,6 @@ def unknown_task_message(name: str, known: Iterable[str]) -> str:
 REGISTRY = Registry(BLINK_TASKS)
 
 
-def get_task(name: str) -> Task:
-    """``REGISTRY.resolve(name)``: a built-in task by its name or abbreviation.
-
-    Code that may run on a user's tasks takes a :class:`Registry` argument instead.
-
-    Examples
-    --------
-    >>> get_task("Counting").choices
-    4
-    >>> get_task("RD").name
-    'Relative_Depth'
-    """
-    return REGISTRY.resolve(name)
-
-
 def registry_in(context: Mapping[str, Any] | None) -> Registry:
     """The registry a validation context carries under ``"registry"``, else :data:`REGISTRY`.
 
@@ -257,12 +242,14 @@ def load_registry(path: str | Path | None = None, *, base: Registry = REGISTRY) 
     Raises
     ------
     InputError
-        Not YAML, or a task or field that is not allowed; the message names the file.
-    FileNotFoundError
+        No such file, not YAML, or a task or field that is not allowed; the message names
+        the file.
     """
     if path is None:
         return base
     path = Path(path)
+    if not path.is_file():
+        raise InputError(f"no tasks file {str(path)!r} (relative paths are read from {Path.cwd()})")
     try:
         data = yaml.safe_load(path.read_text())
     except (yaml.YAMLError, UnicodeDecodeError) as err:
