@@ -141,35 +141,30 @@ def test_bad_options_are_one_sentence_errors(tmp_path, args, message):
     assert result.exit_code != 0 and message in str(result.exception)
 
 
-def test_main_turns_a_bad_table_into_one_line_and_exit_1(tmp_path, monkeypatch, capsys):
+def main_error(table, out, monkeypatch, capsys) -> str:
+    """What ``tasktransfer analyze TABLE`` prints on stderr; it must exit with status 1."""
     from tasktransfer.cli import main
 
-    results = tmp_path / "results.csv"
-    results.write_text(RESULTS.replace("Jigsaw,Counting,6,10", "Jigsaw,Counting,16,10"))
-    monkeypatch.setattr(
-        "sys.argv", ["tasktransfer", "analyze", str(results), "--out", str(tmp_path)]
-    )
+    monkeypatch.setattr("sys.argv", ["tasktransfer", "analyze", str(table), "--out", str(out)])
     with pytest.raises(SystemExit) as exit_:
         main()
     assert exit_.value.code == 1
-    err = capsys.readouterr().err
+    return capsys.readouterr().err
+
+
+def test_main_turns_a_bad_table_into_one_line_and_exit_1(tmp_path, monkeypatch, capsys):
+    results = tmp_path / "results.csv"
+    results.write_text(RESULTS.replace("Jigsaw,Counting,6,10", "Jigsaw,Counting,16,10"))
+    err = main_error(results, tmp_path, monkeypatch, capsys)
     assert (
         err.startswith("Error: ") and "line 6, column 'n_correct'" in err and "Traceback" not in err
     )
 
 
 def test_main_refuses_a_binary_file_in_one_sentence(tmp_path, monkeypatch, capsys):
-    from tasktransfer.cli import main
-
     weights = tmp_path / "model.safetensors"
     weights.write_bytes(bytes(range(256)) * 8)
-    monkeypatch.setattr(
-        "sys.argv", ["tasktransfer", "analyze", str(weights), "--out", str(tmp_path)]
-    )
-    with pytest.raises(SystemExit) as exit_:
-        main()
-    assert exit_.value.code == 1
-    err = capsys.readouterr().err
+    err = main_error(weights, tmp_path, monkeypatch, capsys)
     assert err.count("\n") == 1 and "Traceback" not in err
     assert err.startswith(f"Error: {weights} is not a UTF-8 CSV text file")
 
