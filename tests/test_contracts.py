@@ -23,7 +23,7 @@ def test_every_column_round_trips(tmp_path):
     row = ResultRow(
         "tiny", "seed_0", "Counting", "Jigsaw", 7, 10,
         answer_counts={"A": 4, "B": 6}, n_unparsed=1, collapsed=False,
-        letter_mass=0.75, fold=1, step=0.5,
+        letter_mass=0.75, format_mismatch=False, fold=1, step=0.5,
     )  # fmt: skip
     path = write_results(tmp_path / "results.csv", [row])
     assert read_results(path) == [row]

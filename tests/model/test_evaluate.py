@@ -307,6 +307,8 @@ def test_summarize_counts_and_collapse():
         "answer_counts": {"A": 10, "B": 0},
         "n_unparsed": 0,
         "collapsed": True,
+        "letter_mass": None,  # generated answers carry no letter mass
+        "format_mismatch": None,
     }
     # Questions 0, 3, 6, 9 unparsed; the other six are correct.
     assert rows["mixed"]["n_unparsed"] == 4

@@ -63,6 +63,9 @@ class ResultRow:
         Whether the predictions collapsed onto one letter while the gold letters did not.
     letter_mass : float or None
         Mean over the questions of the probability on all forms of all offered options.
+    format_mismatch : bool or None
+        Whether ``letter_mass`` is below the evaluation's threshold: the scores read less
+        than the model's answer, so its accuracy may mix answer format with skill.
     fold : int or None
         Cross-fit fold (cross-fit protocol only).
     step : float or None
@@ -79,6 +82,7 @@ class ResultRow:
     n_unparsed: int | None = None
     collapsed: bool | None = None
     letter_mass: float | None = None
+    format_mismatch: bool | None = None
     fold: int | None = None
     step: float | None = None
 
@@ -101,6 +105,7 @@ _PARSE = {
     "n_unparsed": int,
     "collapsed": "bool",
     "letter_mass": float,
+    "format_mismatch": "bool",
     "fold": int,
     "step": float,
 }

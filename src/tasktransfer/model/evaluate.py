@@ -4,13 +4,13 @@ Public API
 ----------
 EvalConfig
     ``mode`` (``"likelihood"`` or ``"generate"``), ``batch_size``, ``max_new_tokens``,
-    ``share_image_features``, ``collapse_share``.
+    ``share_image_features``, ``collapse_share``, ``format_mismatch_below``.
 EvalResult
     ``predictions`` (one dict per question and model state), ``rows`` (one dict per
     (adapter, target)), ``meta``; ``results``/``records`` turn them into the contracts'
     results rows and prediction records, ``save(out_dir, model=, run=)`` writes them.
 evaluate(model, examples_by_task, *, adapters=None, config=None, progress=True) -> EvalResult
-summarize(predictions, *, collapse_share=0.9) -> list of dict
+summarize(predictions, *, collapse_share=0.9, format_mismatch_below=0.5) -> list of dict
     The rows of a list of predictions (pure; also what :class:`EvalResult` holds).
 is_collapsed(predicted, gold, *, share=0.9) -> bool
     The collapse rule (below).
@@ -24,9 +24,11 @@ left_padded(inputs, last_index) -> dict
 Modes
 -----
 ``likelihood`` (default) runs one forward pass per question, in batches, and predicts the
-offered letter with the highest log-probability at the answer position
+offered option with the highest log-probability at the answer position
 (:func:`tasktransfer.model.prompting.answer_log_probs`, the same position and prompt that
-training uses). ``generate`` decodes greedily (batches are turned from right- to left-padded)
+training uses); an option's score is the log-sum-exp over the first tokens of the forms it
+may be written in (``A``, ``(A``: see :mod:`tasktransfer.model.prompting`).
+``generate`` decodes greedily (batches are turned from right- to left-padded)
 and reads the letter with the strict BLINK-style parser
 (:func:`tasktransfer.model.answers.parse_answer`); an output that names no single offered
 letter counts as wrong and as unparsed. ``batch_size=1`` is BLINK's own one-at-a-time loop.
@@ -54,6 +56,17 @@ its questions while the gold answers are not themselves that skewed (their most 
 holds less than ``collapse_share``). It flags a finetune that learned an answer bias instead
 of a skill; with balanced gold letters, a model that answers "A" to everything is caught even
 when its accuracy looks plausible.
+
+Letter mass
+-----------
+Each likelihood prediction records ``letter_mass``, the probability at the answer position on
+every form of every offered option (:func:`tasktransfer.model.prompting.letter_mass`); a row
+holds its mean over the target's questions. A row whose mean is below
+``format_mismatch_below`` (0.5) is a *format mismatch*: most of the model's answer is
+something the scores do not read (another answer format, a word, a space before the letter),
+so its accuracy is read from leftover probability, and a finetune that moves that mass onto
+the letters gains accuracy by format, not by skill. Generate mode reads no probabilities:
+both are None there.
 """
 
 from __future__ import annotations
@@ -96,6 +109,10 @@ class EvalConfig(BaseModel):
     collapse_share : float, default=0.9
         Share of one predicted letter above which a target's predictions count as collapsed
         (see the module docstring).
+    format_mismatch_below : float, default=0.5
+        Mean ``letter_mass`` below which a likelihood row is flagged ``format_mismatch``:
+        below one half, most of the answer-position probability is on no form of an offered
+        option (see the module docstring).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -105,6 +122,7 @@ class EvalConfig(BaseModel):
     max_new_tokens: int = Field(default=16, gt=0)
     share_image_features: bool = True
     collapse_share: float = Field(default=0.9, gt=0.5, le=1.0)
+    format_mismatch_below: float = Field(default=0.5, gt=0.0, le=1.0)
 
 
 @dataclass
@@ -116,11 +134,13 @@ class EvalResult:
     predictions : list of dict
         One per (adapter, target, question): ``adapter``, ``target``, ``idx``, ``predicted``
         (letter or None when unparsed), ``answer`` (gold letter), ``correct``, ``scores``
-        ({letter: log-probability} over the offered letters; empty in generate mode), and
-        ``output`` (the generated text) in generate mode.
+        ({letter: log-probability} over the offered letters; empty in generate mode),
+        ``letter_mass`` (likelihood mode), and ``output`` (the generated text) in generate
+        mode.
     rows : list of dict
         One per (adapter, target): ``adapter``, ``target``, ``n_correct``, ``n_total``,
-        ``answer_counts`` ({letter: count of predictions}), ``n_unparsed``, ``collapsed``.
+        ``answer_counts`` ({letter: count of predictions}), ``n_unparsed``, ``collapsed``,
+        ``letter_mass`` (mean) and ``format_mismatch`` (None in generate mode).
     meta : dict
         What was evaluated and how: model description (incl. ``image_max_pixels``), config,
         adapters, which adapters shared image features, tasks with data fingerprints, wall time.
@@ -204,11 +224,18 @@ def is_collapsed(
     return top_predicted >= share * len(predicted) and top_gold < share * len(gold)
 
 
-def summarize(predictions: Sequence[Mapping[str, Any]], *, collapse_share: float = 0.9) -> list:
+def summarize(
+    predictions: Sequence[Mapping[str, Any]],
+    *,
+    collapse_share: float = 0.9,
+    format_mismatch_below: float = 0.5,
+) -> list:
     """Rows of the results table, one per (adapter, target), in first-seen order.
 
     ``answer_counts`` lists every letter predicted or gold in the target (zero counts
-    included), so a letter the model never chooses is visible.
+    included), so a letter the model never chooses is visible. ``letter_mass`` is the mean of
+    the predictions' ``letter_mass`` and ``format_mismatch`` whether it is below
+    ``format_mismatch_below``; both None unless every prediction has a letter mass.
 
     Examples
     --------
@@ -218,7 +245,13 @@ def summarize(predictions: Sequence[Mapping[str, Any]], *, collapse_share: float
     ... ]
     >>> summarize(preds)  # doctest: +NORMALIZE_WHITESPACE
     [{'adapter': 'a', 'target': 'T', 'n_correct': 1, 'n_total': 2,
-      'answer_counts': {'A': 1, 'B': 0}, 'n_unparsed': 1, 'collapsed': False}]
+      'answer_counts': {'A': 1, 'B': 0}, 'n_unparsed': 1, 'collapsed': False,
+      'letter_mass': None, 'format_mismatch': None}]
+    >>> for p, mass in zip(preds, [0.25, 0.5]):
+    ...     p["letter_mass"] = mass
+    >>> row = summarize(preds)[0]
+    >>> row["letter_mass"], row["format_mismatch"]
+    (0.375, True)
     """
     groups: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
     for p in predictions:
@@ -229,6 +262,8 @@ def summarize(predictions: Sequence[Mapping[str, Any]], *, collapse_share: float
         gold = [p["answer"] for p in group]
         letters = sorted({*gold, *(x for x in predicted if x is not None)})
         counts = Counter(predicted)
+        masses = [p.get("letter_mass") for p in group]
+        mass = None if None in masses else sum(masses) / len(masses)
         rows.append(
             {
                 "adapter": adapter,
@@ -238,6 +273,8 @@ def summarize(predictions: Sequence[Mapping[str, Any]], *, collapse_share: float
                 "answer_counts": {letter: counts[letter] for letter in letters},
                 "n_unparsed": counts[None],
                 "collapsed": is_collapsed(predicted, gold, share=collapse_share),
+                "letter_mass": mass,
+                "format_mismatch": None if mass is None else mass < format_mismatch_below,
             }
         )
     return rows
@@ -349,7 +386,11 @@ def evaluate(
         wall_s=round(time.perf_counter() - started, 3),
         tasktransfer_version=__version__,
     )
-    rows = summarize(predictions, collapse_share=config.collapse_share)
+    rows = summarize(
+        predictions,
+        collapse_share=config.collapse_share,
+        format_mismatch_below=config.format_mismatch_below,
+    )
     return EvalResult(predictions=predictions, rows=rows, meta=meta)
 
 
@@ -478,17 +519,18 @@ def image_features(network, inputs: Mapping[str, Any]):
 
 
 def _score(network, batch, chunk: Sequence[Example], features) -> list[dict[str, Any]]:
-    from tasktransfer.model.prompting import answer_log_probs
+    from tasktransfer.model.prompting import answer_log_probs, letter_mass
 
     if features is not None:
         inputs = {k: v for k, v in batch.inputs.items() if k != "pixel_values"}
         batch = replace(batch, inputs={**inputs, "mm_encoder_outputs": {"image": features}})
-    log_probs = answer_log_probs(network, batch).cpu().tolist()
+    log_probs = answer_log_probs(network, batch, forms=True)
+    masses = letter_mass(log_probs).cpu().tolist()
     records = []
-    for ex, row in zip(chunk, log_probs, strict=True):
+    for ex, row, mass in zip(chunk, log_probs.cpu().tolist(), masses, strict=True):
         scores = {letter: row[i] for i, letter in enumerate(ex.letters)}
         predicted = max(scores, key=scores.__getitem__)
-        records.append(_record(ex, predicted, scores))
+        records.append({**_record(ex, predicted, scores), "letter_mass": mass})
     return records
 
 

@@ -1,9 +1,35 @@
 """The one place where an :class:`~tasktransfer.data.Example` becomes model inputs.
 
 Training and evaluation both call :func:`encode`, so the prompt a model is finetuned on is
-exactly the prompt it is evaluated on. The answer is the option letter, one token, predicted
-at the position right after the assistant turn opens; training loss and evaluation scores are
-read there and nowhere else.
+exactly the prompt it is evaluated on. The answer is the option letter, predicted at the
+position right after the assistant turn opens; training loss and evaluation scores are read
+there and nowhere else.
+
+Answer forms
+------------
+A model may write option A as the instruction asks (``A``) or as the prompt labels it
+(``(A)``, :func:`~tasktransfer.data.format_prompt`). Tokenizers differ on where the first
+token of those forms ends: Qwen2's byte-level BPE merges ``(A`` into one token, so a
+Qwen2.5-VL that answers ``(A)`` puts its answer-position probability on ``(A``, not on
+``A``; the tiny models' tokenizer splits off a bare ``(``. :func:`letter_forms` reads this
+from the tokenizer at run time: for each letter, the first token of each form, kept only
+when it decodes to text whose one alphabetic character is that letter (a bare ``(``, shared
+by every option, would give every option the same mass; a word such as ``Answer`` is not an
+option). Evaluation scores an option by the log-sum-exp of its forms' tokens
+(``forms=True``), and ``letter_mass``, the total probability on every form of every offered
+option, says how much of the model's answer the scores read.
+
+Forms with a leading space (``" A"``) are not read: the answer follows the newline that
+opens the assistant turn, where a byte-level BPE writes no space, and a sentencepiece
+tokenizer (Llama's) encodes the bare letter with its space (``▁A``). A model that writes
+them anyway shows a low ``letter_mass``, which the results flag as a format mismatch.
+
+Training targets the bare letter token (``forms=False``), not the log-sum-exp of the forms:
+it is the ordinary next-token loss of the answer the instruction asks for, so a finetune
+learns one answer format that generation, the strict parser and the likelihood scores all
+read; a log-sum-exp target would let a finetune keep spreading mass over formats, and would
+change every finetune's loss curve and the finetune tests' expected losses. Evaluation reads
+every form, so whatever format a model holds, its scores measure its choice of option.
 
 Public API
 ----------
@@ -12,19 +38,26 @@ ANSWER_INSTRUCTION : str
 PromptBatch
     ``inputs`` (dict of tensors for ``model(**inputs)``), ``answer_index`` (LongTensor (B,),
     the position whose logits predict the letter), ``letter_ids`` (LongTensor (4,), token ids of
-    A-D), ``n_choices`` (LongTensor (B,)), ``targets`` (LongTensor (B,), 0-3, or -1 when the
-    answer is hidden).
+    A-D), ``form_ids`` (LongTensor (4, F), each letter's form tokens, -1 as padding),
+    ``n_choices`` (LongTensor (B,)), ``targets`` (LongTensor (B,), 0-3, or -1 when the answer
+    is hidden).
 chat_text(example, processor, arch) -> str
     The chat-formatted prompt, images in place, ending where the answer letter goes.
 encode(examples, processor, arch, *, image_max_pixels=None) -> PromptBatch
-letter_log_probs(logits, batch) -> Tensor of shape (B, 4)
-    Log-probabilities (over the whole vocabulary) of A-D at the answer position; letters beyond
-    a question's choices are -inf. ``argmax`` is the prediction; ``-log_probs[target]`` is the
-    training loss (the usual next-token loss restricted to the answer token).
-answer_log_probs(model, batch) -> Tensor of shape (B, 4)
-    Runs the forward pass computing logits at the answer positions only (``logits_to_keep``),
-    then :func:`letter_log_probs`: what training and likelihood evaluation call.
+letter_log_probs(logits, batch, *, kept=None, forms=False) -> Tensor of shape (B, 4)
+    Log-probabilities (over the whole vocabulary) of A-D at the answer position, of the bare
+    letter token or (``forms=True``) of every form of the option; letters beyond a question's
+    choices are -inf. ``argmax`` is the prediction; ``-log_probs[target]`` of the bare letters
+    is the training loss (the usual next-token loss restricted to the answer token).
+answer_log_probs(model, batch, *, forms=False) -> Tensor of shape (B, 4)
+    Runs the forward pass computing logits at the answer positions only (``logits_to_keep``,
+    no key-value cache), then :func:`letter_log_probs`: what training (bare letters) and
+    likelihood evaluation (forms) call.
+letter_mass(log_probs) -> Tensor of shape (B,)
+    Total probability on the offered options' forms (``forms=True`` scores).
 letter_token_ids(tokenizer) -> list of int
+letter_forms(tokenizer) -> list of list of int
+    Each letter's form tokens (its bare letter first).
 limit_pixels(image, max_pixels) -> PIL.Image.Image
 
 Batches are right-padded, so position ids do not depend on the other questions of a batch; the
@@ -41,7 +74,7 @@ from typing import Any
 
 from PIL import Image
 
-from tasktransfer.data import LETTERS, Example
+from tasktransfer.data import LETTERS, Example, format_prompt
 from tasktransfer.errors import InputError
 from tasktransfer.model.architectures import Architecture
 
@@ -55,6 +88,7 @@ class PromptBatch:
     inputs: dict[str, Any]
     answer_index: Any
     letter_ids: Any
+    form_ids: Any
     n_choices: Any
     targets: Any
 
@@ -65,6 +99,7 @@ class PromptBatch:
             inputs=inputs,
             answer_index=self.answer_index.to(device),
             letter_ids=self.letter_ids.to(device),
+            form_ids=self.form_ids.to(device),
             n_choices=self.n_choices.to(device),
             targets=self.targets.to(device),
         )
@@ -101,6 +136,37 @@ def letter_token_ids(tokenizer) -> list[int]:
             )
         ids.append(tokens[0])
     return ids
+
+
+def letter_forms(tokenizer) -> list[list[int]]:
+    """Each letter's form tokens: the first token of every form it may be written in.
+
+    The forms of a letter are the bare letter and its label in the prompt (``(A)``); a
+    form's first token counts when its one alphabetic character is the letter, so no token
+    can count for two letters. The bare letter's token (:func:`letter_token_ids`) comes first.
+
+    Returns
+    -------
+    list of list of int
+        One list per letter of ``LETTERS``, unique ids.
+    """
+    forms = []
+    for letter, bare, label in zip(
+        LETTERS, letter_token_ids(tokenizer), _prompt_labels(), strict=True
+    ):
+        ids = [bare]
+        first = tokenizer.encode(label, add_special_tokens=False)[0]
+        alphabetic = [c for c in tokenizer.decode([first]) if c.isalpha()]
+        if alphabetic == [letter] and first not in ids:
+            ids.append(first)
+        forms.append(ids)
+    return forms
+
+
+def _prompt_labels() -> list[str]:
+    """The option labels as BLINK's prompt writes them (``"(A)"`` .. ``"(D)"``)."""
+    lines = format_prompt("", [""] * len(LETTERS)).splitlines()[-len(LETTERS) :]
+    return [line.strip() for line in lines]
 
 
 def chat_text(example: Example, processor, arch: Architecture) -> str:
@@ -156,30 +222,35 @@ def encode(
     targets = [
         LETTERS.index(ex.answer_letter) if ex.answer_letter is not None else -1 for ex in examples
     ]
+    forms = letter_forms(processor.tokenizer)
+    width = max(len(ids) for ids in forms)
     return PromptBatch(
         inputs=inputs,
         answer_index=answer_index,
-        letter_ids=torch.tensor(letter_token_ids(processor.tokenizer)),
+        letter_ids=torch.tensor([ids[0] for ids in forms]),
+        form_ids=torch.tensor([ids + [-1] * (width - len(ids)) for ids in forms]),
         n_choices=torch.tensor([len(ex.choices) for ex in examples]),
         targets=torch.tensor(targets),
     )
 
 
-def answer_log_probs(model, batch: PromptBatch):
-    """Forward ``batch`` through ``model`` and return the letters' log-probabilities (B, 4).
+def answer_log_probs(model, batch: PromptBatch, *, forms: bool = False):
+    """Forward ``batch`` through ``model`` and return the options' log-probabilities (B, 4).
 
     Only the answer positions go through the output layer (``logits_to_keep``), which saves
     memory with large vocabularies; the values equal :func:`letter_log_probs` on full logits.
+    ``use_cache=False``: one pass reads one position, so a key-value cache would only hold
+    memory (a cache of every layer over the whole prompt, images included).
     """
     import torch
 
     kept = torch.unique(batch.answer_index)
-    logits = model(**batch.inputs, logits_to_keep=kept).logits
-    return letter_log_probs(logits, batch, kept=kept)
+    logits = model(**batch.inputs, logits_to_keep=kept, use_cache=False).logits
+    return letter_log_probs(logits, batch, kept=kept, forms=forms)
 
 
-def letter_log_probs(logits, batch: PromptBatch, *, kept=None):
-    """Log-probabilities of the letters A-D at each row's answer position.
+def letter_log_probs(logits, batch: PromptBatch, *, kept=None, forms: bool = False):
+    """Log-probabilities of the options A-D at each row's answer position.
 
     Parameters
     ----------
@@ -189,6 +260,9 @@ def letter_log_probs(logits, batch: PromptBatch, *, kept=None):
     batch : PromptBatch
     kept : LongTensor of shape (K,) or None, default=None
         Sorted positions the logits were computed at; None means all positions.
+    forms : bool, default=False
+        False: the bare letter tokens (the training target). True: each option's
+        log-sum-exp over its form tokens (``batch.form_ids``, the evaluation scores).
 
     Returns
     -------
@@ -201,6 +275,27 @@ def letter_log_probs(logits, batch: PromptBatch, *, kept=None):
     rows = torch.arange(logits.shape[0], device=logits.device)
     columns = batch.answer_index if kept is None else torch.searchsorted(kept, batch.answer_index)
     at_answer = logits[rows, columns].float().log_softmax(dim=-1)
-    scores = at_answer[:, batch.letter_ids]
+    if forms:
+        ids = batch.form_ids
+        gathered = at_answer[:, ids.clamp(min=0)].masked_fill(ids < 0, float("-inf"))
+        scores = gathered.logsumexp(dim=-1)
+    else:
+        scores = at_answer[:, batch.letter_ids]
     offered = torch.arange(len(LETTERS), device=logits.device) < batch.n_choices[:, None]
     return scores.masked_fill(~offered, float("-inf"))
+
+
+def letter_mass(log_probs):
+    """Total probability on the offered options of ``forms=True`` scores.
+
+    Parameters
+    ----------
+    log_probs : Tensor of shape (B, 4)
+        From :func:`letter_log_probs` with ``forms=True`` (-inf beyond the choices).
+
+    Returns
+    -------
+    Tensor of shape (B,)
+        In (0, 1]: the share of each answer position's probability the scores read.
+    """
+    return log_probs.logsumexp(dim=-1).exp()
