@@ -227,6 +227,10 @@ class AnswerRow(TypedDict):
     n_unparsed: int | None
     n_total: int
     collapsed: bool  # the predictions collapsed onto one letter
+    # Mean probability on the offered options' forms; None when not measured (generate mode,
+    # or a study.json written before it existed: read both with .get).
+    letter_mass: float | None
+    format_mismatch: bool  # letter_mass below the evaluation's threshold
 
 
 class Study(TypedDict):

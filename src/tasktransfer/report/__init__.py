@@ -123,7 +123,8 @@ def render_folder(
     study_dir : str or Path or None, default=None
         The study folder the analysis came from: its configuration, environment and
         answer-letter counts are (re)written to ``study.json`` and shown in the page. Without
-        it, an existing ``study.json`` in ``out_dir`` is shown. A ``selection.json`` in
+        it, an existing ``study.json`` in ``out_dir`` is shown (and ``summary.md`` names
+        its format-mismatch rows). A ``selection.json`` in
         ``out_dir`` (a study with a selection section) adds the selection experiment.
     units : sequence of AnalysisUnit or None, default=None
         Whose findings and sections to show; None means :data:`tasktransfer.units.UNITS`.
@@ -151,6 +152,6 @@ def render_folder(
         write_transferability_csv(entry, files.transferability)
         heatmap_png(label, entry, files.heatmap)
         graph_png(label, entry, files.graph)
-    summary = render_summary(analysis, units=units)
+    summary = render_summary(analysis, units=units, study=study)
     write_atomic(layout.summary, summary)
     return write_atomic(layout.report, render_html(analysis, summary, study=study, units=units))

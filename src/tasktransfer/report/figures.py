@@ -91,7 +91,11 @@ def limit(matrix) -> float:
 def answers_figure(
     label: str, rows: Sequence[AnswerRow], tasks: Sequence[str], abbrev: dict
 ) -> dict:
-    """Answer letters per (source, target), summed over runs; collapsed cells outlined.
+    """Answer letters per (source, target), summed over runs; flagged cells outlined.
+
+    A cell collapsed in some run has a thick black outline; a cell with a format mismatch in
+    some run (low letter mass: the scores read little of the model's answer) a dashed red
+    one inside it, so a cell with both shows both.
 
     Parameters
     ----------
@@ -111,7 +115,7 @@ def answers_figure(
     cells: dict[tuple[str, str], list[AnswerRow]] = {}
     for row in rows:
         cells.setdefault((row["source"], row["target"]), []).append(row)
-    z, labels, hover, flagged = [], [], [], []
+    z, labels, hover, flagged, mismatched = [], [], [], [], []
     for y, source in enumerate(sources):
         z_row, label_row, hover_row = [], [], []
         for x, target in enumerate(targets):
@@ -127,6 +131,8 @@ def answers_figure(
             hover_row.append(_answers_hover(source, target, found, totals))
             if any(r["collapsed"] for r in found):
                 flagged.append((x, y))
+            if any(r.get("format_mismatch") for r in found):
+                mismatched.append((x, y))
         z.append(z_row)
         labels.append(label_row)
         hover.append(hover_row)
@@ -163,21 +169,28 @@ def answers_figure(
             height=max(380, 160 + 38 * len(sources)),
             width=max(520, 240 + 52 * len(targets)),
             margin={"l": 90, "r": 20, "t": 50, "b": 60},
-            # A thick outline around each collapsed cell, exactly on the cell's edges.
-            shapes=[
-                {
-                    "type": "rect",
-                    "x0": x - 0.5,
-                    "x1": x + 0.5,
-                    "y0": y - 0.5,
-                    "y1": y + 0.5,
-                    "line": {"color": "#000", "width": 3},
-                }
-                for x, y in flagged
+            # A thick outline around each collapsed cell, exactly on the cell's edges; a
+            # dashed one just inside each mismatched cell.
+            shapes=[_outline(x, y, 0.5, {"color": "#000", "width": 3}) for x, y in flagged]
+            + [
+                _outline(x, y, 0.42, {"color": "#b2182b", "width": 2, "dash": "dash"})
+                for x, y in mismatched
             ],
         ),
     )
     return figure.to_plotly_json()
+
+
+def _outline(x: int, y: int, half: float, line: dict) -> dict:
+    """A rectangle of half-side ``half`` around cell ``(x, y)`` of a heatmap."""
+    return {
+        "type": "rect",
+        "x0": x - half,
+        "x1": x + half,
+        "y0": y - half,
+        "y1": y + half,
+        "line": line,
+    }
 
 
 def _answers_hover(source: str, target: str, found: list[AnswerRow], totals: dict) -> str:
@@ -192,5 +205,9 @@ def _answers_hover(source: str, target: str, found: list[AnswerRow], totals: dic
         counts = ", ".join(f"{text(k)} {v}" for k, v in sorted(row["answer_counts"].items()))
         unparsed = f", unparsed {row['n_unparsed']}" if row.get("n_unparsed") else ""
         flag = " <b>COLLAPSED</b>" if row["collapsed"] else ""
-        lines.append(f"{text(row['run'])}: {counts or 'no answers'}{unparsed}{flag}")
+        mass = row.get("letter_mass")
+        mass_text = "" if mass is None else f", letter mass {mass:.2f}"
+        if row.get("format_mismatch"):
+            mass_text += " <b>FORMAT MISMATCH</b>"
+        lines.append(f"{text(row['run'])}: {counts or 'no answers'}{unparsed}{mass_text}{flag}")
     return "<br>".join(lines)

@@ -158,7 +158,10 @@ def _study_view(study: Study, analysis: Analysis, page_figures: dict) -> dict:
         div = f"s{k}-answers"
         page_figures[div] = figures.answers_figure(label, rows, tasks, abbrev)
         collapsed = [r for r in rows if r["collapsed"]]
-        answers.append({"label": label, "id": div, "collapsed": collapsed})
+        mismatched = [r for r in rows if r.get("format_mismatch")]
+        answers.append(
+            {"label": label, "id": div, "collapsed": collapsed, "mismatched": mismatched}
+        )
     environment = study["environment"] or {}
     return {
         "answers": answers,

@@ -1,9 +1,10 @@
 """``study.json``: what the report shows about the study an analysis came from.
 
 :func:`collect_study` gathers a study folder's configuration, environment and answer
-letters (from ``results.csv``, read through :mod:`tasktransfer.contracts`) into one dict,
-written beside ``analysis.json``, so the page is rendered from the analysis folder alone
-and ``tasktransfer report`` can re-render it later. It never opens the study's ``cells/``.
+letters with their letter mass (from ``results.csv``, read through
+:mod:`tasktransfer.contracts`) into one dict, written beside ``analysis.json``, so the page
+is rendered from the analysis folder alone and ``tasktransfer report`` can re-render it
+later. It never opens the study's ``cells/``.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ def collect_study(study_dir: str | Path) -> Study:
                 n_unparsed=row.n_unparsed,
                 n_total=row.n_total,
                 collapsed=bool(row.collapsed),
+                letter_mass=row.letter_mass,
+                format_mismatch=bool(row.format_mismatch),
             )
         )
     return Study(
