@@ -295,7 +295,8 @@ def letter_mass(log_probs):
 
     Returns
     -------
-    Tensor of shape (B,)
+    Tensor of shape (B,), float64
         In (0, 1]: the share of each answer position's probability the scores read.
     """
-    return log_probs.logsumexp(dim=-1).exp()
+    # In float64 a mass down to 1e-300 stays positive; rounding may sum a hair above 1.
+    return log_probs.double().logsumexp(dim=-1).exp().clamp(max=1.0)
