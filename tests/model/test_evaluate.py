@@ -360,7 +360,7 @@ def test_save_writes_a_results_table_of_what_the_result_holds(saved, tmp_path):
         assert written.collapsed is row["collapsed"]
     meta = json.loads(paths["meta"].read_text())
     assert meta["tasks"]["First"]["n"] == 8
-    assert meta["model"]["image_max_pixels"] is None
+    assert meta["model"]["image_max_pixels"] == 1280 * 28 * 28  # a folder: hub-lora's cap
     assert not list((tmp_path / "out").glob(".*tmp")), "no temporary files left behind"
 
 

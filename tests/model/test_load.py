@@ -118,3 +118,78 @@ def test_bad_names_fail_clearly(tmp_path):
         load_model("../not a model")
     with pytest.raises(UnsupportedArchitectureError, match="llava, qwen2_5_vl"):
         get_architecture("blip_2")
+
+
+def test_weights_load_straight_onto_the_device(saved, monkeypatch):
+    """``device_map`` places each tensor as it is read: the loaded model is never moved."""
+    from transformers import AutoModelForImageTextToText
+
+    _, _, _, folder = saved
+    calls, moved = [], []
+    real_load = AutoModelForImageTextToText.from_pretrained.__func__
+    real_to = torch.nn.Module.to
+
+    def load(cls, *args, **kwargs):
+        calls.append(kwargs)
+        return real_load(cls, *args, **kwargs)
+
+    def to(module, *args, **kwargs):
+        moved.append(type(module).__name__)
+        return real_to(module, *args, **kwargs)
+
+    monkeypatch.setattr(AutoModelForImageTextToText, "from_pretrained", classmethod(load))
+    monkeypatch.setattr(torch.nn.Module, "to", to)
+    loaded = load_model(ModelConfig(name=str(folder), device="cpu"))
+    assert [kwargs["device_map"] for kwargs in calls] == [torch.device("cpu")]
+    assert type(loaded.model).__name__ not in moved
+
+
+@pytest.mark.parametrize(
+    ("installed", "device", "dtype", "expected"),
+    [
+        (True, "cuda", torch.bfloat16, "flash_attention_2"),
+        (True, "cuda", torch.float16, "flash_attention_2"),
+        (True, "cuda", torch.float32, "sdpa"),  # flash-attention runs in 16 bits only
+        (True, "cpu", torch.bfloat16, "sdpa"),
+        (False, "cuda", torch.bfloat16, "sdpa"),
+    ],
+)
+def test_auto_attention_is_flash_attention_only_where_it_runs(
+    monkeypatch, installed, device, dtype, expected
+):
+    import importlib.util
+
+    from tasktransfer.model import load
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        load.importlib.util,
+        "find_spec",
+        lambda name, *a: (object() if installed else None) if name == "flash_attn" else real(name),
+    )
+    assert load.pick_attn_implementation("auto", torch.device(device), dtype) == expected
+    assert load.pick_attn_implementation("eager", torch.device(device), dtype) == "eager"
+
+
+def test_the_description_records_the_attention_used(saved):
+    _, _, _, folder = saved
+    hub_like = load_model(str(folder))  # a folder takes hub-lora's "auto": sdpa on the CPU
+    assert hub_like.config.attn_implementation == "auto"
+    assert hub_like.describe()["attn_implementation"] == "sdpa"
+    eager = load_model(ModelConfig(name=str(folder), attn_implementation="eager"))
+    assert eager.describe()["attn_implementation"] == "eager"
+    assert eager.model.config._attn_implementation == "eager"
+
+
+def test_a_stock_processor_is_saved_as_transformers_saves_it(tmp_path):
+    """Only a processor class of ours is renamed; LLaVA's folder is what save_pretrained writes."""
+    from tasktransfer.model.load import save_processor
+    from tasktransfer.model.tiny import build_tiny_llava
+
+    _, processor = build_tiny_llava(seed=0)
+    processor.save_pretrained(tmp_path / "plain")
+    save_processor(processor, tmp_path / "ours")
+    files = sorted(p.name for p in (tmp_path / "plain").iterdir())
+    assert sorted(p.name for p in (tmp_path / "ours").iterdir()) == files
+    for name in files:
+        assert (tmp_path / "ours" / name).read_bytes() == (tmp_path / "plain" / name).read_bytes()

@@ -6,6 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from tasktransfer.model import FINETUNE_PRESETS, FinetuneConfig, ModelConfig
+from tasktransfer.model.config import HUB_IMAGE_MAX_PIXELS, MODEL_PRESETS
 
 # The settings each preset stood for before presets existed (FinetuneConfig() and
 # FinetuneConfig.hub_defaults at commit 7cbc726): a preset must not move a study's results.
@@ -15,16 +16,49 @@ TINY_BEFORE = dict(
     warmup_steps=0, steps=400, epochs=None, batch_size=16, grad_accum=1,
     grad_checkpointing=False, max_grad_norm=1.0,
 )  # fmt: skip
-HUB_BEFORE = dict(
+# hub-lora changed on purpose (issue 14): the same effective batch of 8, reached as 2 x 4
+# accumulated passes with gradient checkpointing, so a 7B cell fits a 40 GB GPU (docs/gpu.md).
+HUB = dict(
     TINY_BEFORE, method="lora", lora_dropout=0.05, tune_vision_tower=False,
-    tune_projector=False, learning_rate=1e-4, steps=None, epochs=1.0, batch_size=8,
+    tune_projector=False, learning_rate=1e-4, steps=None, epochs=1.0, batch_size=2,
+    grad_accum=4, grad_checkpointing=True,
+)  # fmt: skip
+# What the tiny model's entry dumped before presets filled model options: part of its cell keys.
+TINY_MODEL_BEFORE = dict(
+    name="tiny", dtype=None, device=None, image_max_pixels=None, trust_remote_code=False,
+    attn_implementation="sdpa",
 )  # fmt: skip
 
 
-def test_presets_are_the_settings_they_replace():
+def test_presets_are_the_settings_they_stand_for():
     assert FinetuneConfig.from_preset("tiny").model_dump() == TINY_BEFORE
-    assert FinetuneConfig.from_preset("hub-lora").model_dump() == HUB_BEFORE
-    assert set(FINETUNE_PRESETS) == {"tiny", "hub-lora"}
+    assert FinetuneConfig.from_preset("hub-lora").model_dump() == HUB
+    assert set(FINETUNE_PRESETS) == set(MODEL_PRESETS) == {"tiny", "hub-lora"}
+
+
+def test_the_hub_effective_batch_is_the_one_before():
+    hub = FinetuneConfig()
+    assert hub.batch_size * hub.grad_accum == 8 and hub.grad_checkpointing
+
+
+def test_the_tiny_models_entry_dumps_as_before():
+    assert ModelConfig(name="tiny").model_dump() == TINY_MODEL_BEFORE
+
+
+def test_a_hub_model_gets_the_pixel_cap_and_auto_attention():
+    hub = ModelConfig(name="Qwen/Qwen2.5-VL-7B-Instruct")
+    assert hub.image_max_pixels == HUB_IMAGE_MAX_PIXELS == 1280 * 28 * 28
+    assert hub.attn_implementation == "auto"
+    # Filled at validation, so the dump (a cell's key) holds the cap the cell uses.
+    assert hub.model_dump()["image_max_pixels"] == HUB_IMAGE_MAX_PIXELS
+    assert ModelConfig(name="x/y", image_max_pixels=None).image_max_pixels == HUB_IMAGE_MAX_PIXELS
+
+
+def test_given_model_options_win_over_the_presets():
+    given = ModelConfig(name="x/y", image_max_pixels=802816, attn_implementation="eager")
+    assert (given.image_max_pixels, given.attn_implementation) == (802816, "eager")
+    copy = ModelConfig(name="models/tiny-base", finetune_preset="tiny")  # the tiny model's
+    assert (copy.image_max_pixels, copy.attn_implementation) == (None, "sdpa")
 
 
 def test_the_library_default_is_safe_for_a_hub_model():

@@ -4,14 +4,21 @@ Public API
 ----------
 ModelConfig
     What to load: ``name`` (``"tiny"``, a local folder or a hub id), dtype, device, the per-image
-    pixel limit, ``trust_remote_code``, attention implementation, and the finetune preset the
-    model starts from (:attr:`ModelConfig.preset`).
+    pixel cap, ``trust_remote_code``, attention implementation, and the preset the model starts
+    from (:attr:`ModelConfig.preset`), which fills the cap and the attention implementation
+    when they are not given.
 FinetuneConfig
     The finetuning recipe's knobs. Its defaults are the ``hub-lora`` preset, safe for a hub
-    model: LoRA on the language model only, lr 1e-4, one epoch.
-    :meth:`FinetuneConfig.from_preset` starts from a named preset instead.
+    model and sized to fit its GPU (``docs/gpu.md``): LoRA on the language model only, lr 1e-4,
+    one epoch, an effective batch of 8 as 2 questions x 4 accumulated passes, gradient
+    checkpointing on. :meth:`FinetuneConfig.from_preset` starts from a named preset instead.
 FINETUNE_PRESETS
     Preset name -> the values it sets over :class:`FinetuneConfig`'s defaults.
+MODEL_PRESETS
+    Preset name -> the model options it fills: ``image_max_pixels`` and
+    ``attn_implementation``.
+HUB_IMAGE_MAX_PIXELS
+    The ``hub-lora`` pixel cap, 1280 * 28 * 28 = 1,003,520 pixels per image.
 
 Both are pydantic models with ``extra="forbid"``: a misspelt key fails instead of being ignored.
 
@@ -19,8 +26,11 @@ Examples
 --------
 >>> ModelConfig().name, ModelConfig().preset
 ('tiny', 'tiny')
->>> ModelConfig(name="Qwen/Qwen2.5-VL-3B-Instruct").preset
-'hub-lora'
+>>> hub = ModelConfig(name="Qwen/Qwen2.5-VL-3B-Instruct")
+>>> hub.preset, hub.image_max_pixels, hub.attn_implementation
+('hub-lora', 1003520, 'auto')
+>>> ModelConfig().image_max_pixels is None  # the tiny model's images are 64 px
+True
 >>> FinetuneConfig.from_preset("tiny").method, FinetuneConfig().method
 ('full', 'lora')
 >>> FinetuneConfig(lora_rnak=8)  # doctest: +ELLIPSIS
@@ -42,6 +52,12 @@ TINY = "tiny"
 
 DEFAULT_PRESET = "hub-lora"
 
+# Qwen2.5-VL's own unit: 1280 merged 28 x 28 tokens, the max_pixels default of transformers'
+# Qwen2VLImageProcessor (the Instruct checkpoints raise theirs to 12,845,056, where a 1920x1080
+# image is 2,691 tokens). About 1 MP keeps BLINK's images nearly whole while a four-image
+# question stays near 5,100 image tokens; docs/gpu.md sizes a cell from it.
+HUB_IMAGE_MAX_PIXELS = 1280 * 28 * 28
+
 # Values over FinetuneConfig's defaults, which are the hub-lora preset itself.
 FINETUNE_PRESETS: dict[str, dict[str, Any]] = {
     DEFAULT_PRESET: {},
@@ -56,8 +72,27 @@ FINETUNE_PRESETS: dict[str, dict[str, Any]] = {
         "steps": 400,
         "epochs": None,
         "batch_size": 16,
+        # The tiny model fits anywhere: one pass per step, nothing recomputed, as before the
+        # hub-lora defaults were sized for GPUs.
+        "grad_accum": 1,
+        "grad_checkpointing": False,
     },
 }
+
+# The model options a preset fills when a model's entry leaves them out. "auto" attention is
+# flash-attention 2 where it can run, else sdpa (tasktransfer.model.load). The tiny model
+# keeps its uncapped images and sdpa, so its configuration and cell keys stay as they were.
+MODEL_PRESETS: dict[str, dict[str, Any]] = {
+    DEFAULT_PRESET: {"image_max_pixels": HUB_IMAGE_MAX_PIXELS, "attn_implementation": "auto"},
+    TINY: {"image_max_pixels": None, "attn_implementation": "sdpa"},
+}
+
+
+def _preset_of(name: str, finetune_preset: str | None) -> str:
+    """``finetune_preset`` if set; else ``"tiny"`` for the tiny model, ``"hub-lora"`` for others."""
+    if finetune_preset is not None:
+        return finetune_preset
+    return TINY if name == TINY else DEFAULT_PRESET
 
 
 def _with_budget(values: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -84,11 +119,20 @@ class ModelConfig(BaseModel):
         ``"cpu"``, ``"cuda"``, ``"cuda:1"``...; None means CUDA when available.
     image_max_pixels : int or None, default=None
         Each image is downscaled (aspect kept) to at most this many pixels before the
-        processor sees it, in training and evaluation alike. None keeps the processor's own
-        limits.
+        processor sees it, in training and evaluation alike; an adapter records it, and
+        evaluation refuses an adapter trained at another cap
+        (``EvalConfig.allow_pixel_cap_mismatch``). None means the preset's
+        (:data:`MODEL_PRESETS`): :data:`HUB_IMAGE_MAX_PIXELS` for ``hub-lora``, no cap for
+        ``tiny`` (the processor's own limits). To lift the cap of a hub model, give a larger
+        value, e.g. 12845056, the limit of Qwen2.5-VL-Instruct's own processor.
     trust_remote_code : bool, default=False
         Allow a hub repository's own Python code to run. Off unless you trust the repository.
-    attn_implementation : str, default="sdpa"
+    attn_implementation : str or None, default=None
+        transformers' ``attn_implementation`` (``"sdpa"``, ``"eager"``,
+        ``"flash_attention_2"``...), or ``"auto"``: flash-attention 2 when ``flash_attn`` is
+        installed and the model runs on CUDA in 16 bits, else sdpa (the choice is in
+        ``LoadedModel.describe()``). None means the preset's: ``"auto"`` for ``hub-lora``,
+        ``"sdpa"`` for ``tiny``.
     finetune_preset : str or None, default=None
         A key of :data:`FINETUNE_PRESETS`, e.g. ``"tiny"`` for a folder holding a copy of the
         tiny base. None means the model's own (:attr:`preset`). Left out of dumps when None,
@@ -102,8 +146,18 @@ class ModelConfig(BaseModel):
     device: str | None = None
     image_max_pixels: int | None = Field(default=None, gt=0)
     trust_remote_code: bool = False
-    attn_implementation: str = "sdpa"
+    attn_implementation: str | None = None
     finetune_preset: str | None = Field(default=None, exclude_if=lambda preset: preset is None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _preset_fills_model_options(cls, data: Any) -> Any:
+        # Filled at validation, so dumps (and so cell keys) hold the values actually used.
+        if not isinstance(data, dict):
+            return data
+        preset = _preset_of(data.get("name", TINY), data.get("finetune_preset"))
+        filled = MODEL_PRESETS.get(preset, {})  # an unknown preset fails at its own field
+        return {**data, **{k: v for k, v in filled.items() if data.get(k) is None}}
 
     @field_validator("finetune_preset")
     @classmethod
@@ -121,9 +175,7 @@ class ModelConfig(BaseModel):
         ``finetune_preset`` when set; else ``"tiny"`` for the tiny model and ``"hub-lora"``
         (the library default) for any folder or hub id.
         """
-        if self.finetune_preset is not None:
-            return self.finetune_preset
-        return TINY if self.name == TINY else DEFAULT_PRESET
+        return _preset_of(self.name, self.finetune_preset)
 
 
 class FinetuneConfig(BaseModel):
@@ -131,7 +183,10 @@ class FinetuneConfig(BaseModel):
 
     The defaults are the ``hub-lora`` preset, the safe start for a pretrained hub model: LoRA
     rank 16 on the language model only (vision tower and projector frozen, so image features
-    can be shared between adapters at evaluation), lr 1e-4, one epoch of batch 8. The tiny
+    can be shared between adapters at evaluation), lr 1e-4, one epoch of effective batch 8
+    (2 questions per pass x 4 passes per step) with gradient checkpointing: with images
+    capped at :data:`HUB_IMAGE_MAX_PIXELS`, 3B trains on a 24 GB GPU and 7B on a 40 GB one
+    (estimates in ``docs/gpu.md``; 8 questions per pass would need about 48 GB on 7B). The tiny
     model's preset (:data:`FINETUNE_PRESETS`, ``from_preset("tiny")``) is full finetuning at
     lr 1e-3, 400 steps of 16; ``docs/tiny-model.md`` has what it does and does not learn.
 
@@ -158,11 +213,11 @@ class FinetuneConfig(BaseModel):
         replaces the other's default.
     epochs : float or None, default=1.0
         Passes over the training examples (rounded up to whole optimizer steps).
-    batch_size : int, default=8
-        Examples per forward pass.
-    grad_accum : int, default=1
+    batch_size : int, default=2
+        Examples per forward pass: activation memory grows with it (``docs/gpu.md``).
+    grad_accum : int, default=4
         Forward passes per optimizer step (effective batch = batch_size * grad_accum).
-    grad_checkpointing : bool, default=False
+    grad_checkpointing : bool, default=True
         Recompute activations in the backward pass: less memory, about 30 % slower.
     max_grad_norm : float or None, default=1.0
         Gradient clipping; None disables it.
@@ -182,9 +237,9 @@ class FinetuneConfig(BaseModel):
     warmup_steps: int = Field(default=0, ge=0)
     steps: int | None = Field(default=None, gt=0)
     epochs: float | None = Field(default=1.0, gt=0)
-    batch_size: int = Field(default=8, gt=0)
-    grad_accum: int = Field(default=1, gt=0)
-    grad_checkpointing: bool = False
+    batch_size: int = Field(default=2, gt=0)
+    grad_accum: int = Field(default=4, gt=0)
+    grad_checkpointing: bool = True
     max_grad_norm: float | None = Field(default=1.0, gt=0)
 
     @model_validator(mode="before")

@@ -11,21 +11,32 @@ load_model(model) -> LoadedModel
 resolve_source(name) -> str
     ``"tiny"`` -> the cached tiny base folder (never built here: loading does not train); a
     local folder -> itself; otherwise a hub id, checked for shape.
+pick_attn_implementation(requested, device, dtype) -> str
+    ``"auto"`` -> ``"flash_attention_2"`` where it can run, else ``"sdpa"``; others as given.
+save_processor(processor, folder)
+    Save a processor so that ``AutoProcessor.from_pretrained(folder)`` loads it too.
 
 Everything goes through ``AutoModelForImageTextToText`` and ``AutoProcessor`` (or the processor
 class the architecture row names): safetensors only, ``trust_remote_code`` only when asked,
-sdpa attention by default, bf16 on CUDA and fp32 on CPU unless ``dtype`` says otherwise.
+bf16 on CUDA and fp32 on CPU unless ``dtype`` says otherwise. The weights load straight onto
+the device (``device_map``), so a 32B model is never first copied whole into CPU memory.
+Attention ``"auto"`` is flash-attention 2 where it can run (``flash_attn`` installed, CUDA, 16
+bits), else sdpa: transformers' sdpa path for the Qwen2.5-VL vision tower loops in Python over
+the attention windows and images, flash-attention 2 takes them in one varlen call.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tasktransfer.errors import InputError
+from tasktransfer.files import write_json_atomic
 from tasktransfer.model.architectures import Architecture, get_architecture
 from tasktransfer.model.config import TINY, ModelConfig
 from tasktransfer.model.tiny import is_built, tiny_base_path
@@ -43,6 +54,7 @@ class LoadedModel:
     arch: Architecture
     config: ModelConfig
     source: str
+    attn_implementation: str
 
     @property
     def device(self):
@@ -57,8 +69,8 @@ class LoadedModel:
     def describe(self) -> dict[str, Any]:
         """What was loaded, JSON-ready: record it beside every output.
 
-        Keys: name, source, model_type, dtype, device, image_max_pixels, attn_implementation,
-        trust_remote_code, n_parameters.
+        Keys: name, source, model_type, dtype, device, image_max_pixels, attn_implementation
+        (the one used: ``"auto"`` resolved), trust_remote_code, n_parameters.
         """
         return {
             "name": self.config.name,
@@ -67,7 +79,7 @@ class LoadedModel:
             "dtype": str(self.dtype).removeprefix("torch."),
             "device": str(self.device),
             "image_max_pixels": self.config.image_max_pixels,
-            "attn_implementation": self.config.attn_implementation,
+            "attn_implementation": self.attn_implementation,
             "trust_remote_code": self.config.trust_remote_code,
             "n_parameters": sum(p.numel() for p in self.model.parameters()),
         }
@@ -150,16 +162,73 @@ def load_model(model: ModelConfig | str) -> LoadedModel:
     model_type = AutoConfig.from_pretrained(source, trust_remote_code=remote).model_type
     arch = get_architecture(model_type)
     device, dtype = _pick_device_dtype(config)
+    attention = pick_attn_implementation(config.attn_implementation, device, dtype)
     network = AutoModelForImageTextToText.from_pretrained(
         source,
         dtype=dtype,
-        attn_implementation=config.attn_implementation,
+        device_map=device,  # each tensor is read straight onto the device
+        attn_implementation=attention,
         use_safetensors=True,
         trust_remote_code=remote,
     )
-    network.to(device).eval()
+    network.eval()
     processor_class = (
         _import_object(arch.processor_class) if arch.processor_class else AutoProcessor
     )
     processor = processor_class.from_pretrained(source, trust_remote_code=remote)
-    return LoadedModel(model=network, processor=processor, arch=arch, config=config, source=source)
+    return LoadedModel(
+        model=network,
+        processor=processor,
+        arch=arch,
+        config=config,
+        source=source,
+        attn_implementation=attention,
+    )
+
+
+def pick_attn_implementation(requested: str, device, dtype) -> str:
+    """The attention implementation to load with: ``requested``, or for ``"auto"`` the fastest.
+
+    ``"auto"`` is ``"flash_attention_2"`` when the ``flash_attn`` package is installed and the
+    model runs on CUDA in 16 bits (flash-attention's only dtypes), else ``"sdpa"``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> pick_attn_implementation("auto", torch.device("cpu"), torch.float32)
+    'sdpa'
+    >>> pick_attn_implementation("eager", torch.device("cuda"), torch.bfloat16)
+    'eager'
+    """
+    import torch
+
+    if requested != "auto":
+        return requested
+    flash_ready = (
+        device.type == "cuda"
+        and dtype in (torch.float16, torch.bfloat16)
+        and importlib.util.find_spec("flash_attn") is not None
+    )
+    return "flash_attention_2" if flash_ready else "sdpa"
+
+
+def save_processor(processor, folder: str | Path) -> None:
+    """Save ``processor`` into ``folder`` so that ``AutoProcessor.from_pretrained`` loads it.
+
+    A processor class of ours (``ImageOnlyQwen2_5_VLProcessor``) is recorded as the
+    transformers class it derives from, as the base checkpoint records it, and the image
+    processor's settings are also written to ``preprocessor_config.json``, where that class's
+    video processor reads its own (a hub Qwen2.5-VL folder has the same file). Our loader
+    names its class itself (the architecture row), so it loads the folder either way.
+    """
+    folder = Path(folder)
+    processor.save_pretrained(folder)
+    stock = next(c for c in type(processor).__mro__ if c.__module__.startswith("transformers."))
+    if stock is type(processor):
+        return
+    for name in ("processor_config.json", "tokenizer_config.json"):
+        path = folder / name
+        if path.is_file():
+            saved = json.loads(path.read_text())
+            write_json_atomic(path, {**saved, "processor_class": stock.__name__})
+    processor.image_processor.save_pretrained(folder)
