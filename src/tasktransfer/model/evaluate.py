@@ -71,6 +71,7 @@ both are None there.
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -113,6 +114,9 @@ class EvalConfig(BaseModel):
         Mean ``letter_mass`` below which a likelihood row is flagged ``format_mismatch``:
         below one half, most of the answer-position probability is on no form of an offered
         option (see the module docstring).
+    allow_pixel_cap_mismatch : bool, default=False
+        Evaluate an adapter whose ``meta.json`` records another ``image_max_pixels`` than
+        the model's: it then sees images at another resolution than it was trained on.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -123,6 +127,8 @@ class EvalConfig(BaseModel):
     share_image_features: bool = True
     collapse_share: float = Field(default=0.9, gt=0.5, le=1.0)
     format_mismatch_below: float = Field(default=0.5, gt=0.0, le=1.0)
+    # Left out of dumps when off, so the cell keys of existing studies stay valid.
+    allow_pixel_cap_mismatch: bool = Field(default=False, exclude_if=lambda allow: not allow)
 
 
 @dataclass
@@ -309,6 +315,25 @@ def _adapter_kind(label: str, path: Path | None) -> str:
     )
 
 
+def _check_pixel_cap(label: str, path: Path | None, cap: int | None) -> None:
+    """Refuse an adapter trained with another ``image_max_pixels`` than ``cap``.
+
+    The cap is read from the adapter's ``meta.json`` (its model description); a folder
+    without one (not written by :func:`tasktransfer.model.finetune`) has nothing to compare.
+    """
+    meta = None if path is None else Path(path) / "meta.json"
+    if meta is None or not meta.is_file():
+        return
+    described = json.loads(meta.read_text()).get("model", {})
+    if "image_max_pixels" in described and described["image_max_pixels"] != cap:
+        trained = described["image_max_pixels"]
+        raise InputError(
+            f"adapter {label!r} was trained with image_max_pixels={trained} but this "
+            f"evaluation caps images at {cap}; set model.image_max_pixels={trained}, or "
+            "allow_pixel_cap_mismatch=true (a study's evaluation section) to evaluate it anyway"
+        )
+
+
 def evaluate(
     model: ModelConfig | str,
     examples_by_task: Mapping[str, Sequence[Example]],
@@ -340,7 +365,9 @@ def evaluate(
     Raises
     ------
     InputError
-        No examples, a hidden gold answer, or an adapter path that is neither kind of folder.
+        No examples, a hidden gold answer, an adapter path that is neither kind of folder,
+        or an adapter trained at another ``image_max_pixels`` (unless
+        ``config.allow_pixel_cap_mismatch``).
     """
     config = EvalConfig() if config is None else config
     model_config = ModelConfig(name=model) if isinstance(model, str) else model
@@ -349,6 +376,9 @@ def evaluate(
     if not adapters:
         raise InputError("evaluate() got an empty adapters mapping; use None for the base")
     kinds = {label: _adapter_kind(label, path) for label, path in adapters.items()}
+    if not config.allow_pixel_cap_mismatch:
+        for label, path in adapters.items():
+            _check_pixel_cap(label, path, model_config.image_max_pixels)
     on_base = {label: adapters[label] for label, kind in kinds.items() if kind != "full"}
     n_questions = sum(len(examples) for examples in tasks.values())
 

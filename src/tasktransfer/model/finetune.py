@@ -253,6 +253,7 @@ class FinetuneRecipe:
     # -- save ----------------------------------------------------------------------------
     def save(self) -> Path:
         from tasktransfer.data import fingerprint
+        from tasktransfer.model.load import save_processor
 
         self.loss_log.close()
         self.model.eval()
@@ -261,7 +262,7 @@ class FinetuneRecipe:
         # PEFT writes only the adapter; full finetuning writes a complete model folder.
         self.model.save_pretrained(self.tmp_dir, safe_serialization=True)
         if self.config.method == "full":
-            self.loaded.processor.save_pretrained(self.tmp_dir)
+            save_processor(self.loaded.processor, self.tmp_dir)  # loadable by AutoProcessor too
         write_json_atomic(self.tmp_dir / "finetune_config.json", self.config.model_dump())
         counts = {part: len(names) for part, names in self.selected.items()}
         meta = {
