@@ -144,6 +144,25 @@ def test_weights_load_straight_onto_the_device(saved, monkeypatch):
     assert type(loaded.model).__name__ not in moved
 
 
+def test_no_device_map_under_deepspeed_zero3(saved, monkeypatch):
+    """ZeRO-3 places the weights itself, and transformers refuses a device_map beside it."""
+    import transformers.integrations
+    from transformers import AutoModelForImageTextToText
+
+    _, _, _, folder = saved
+    calls = []
+    real_load = AutoModelForImageTextToText.from_pretrained.__func__
+
+    def load(cls, *args, **kwargs):
+        calls.append(kwargs)
+        return real_load(cls, *args, **kwargs)
+
+    monkeypatch.setattr(AutoModelForImageTextToText, "from_pretrained", classmethod(load))
+    monkeypatch.setattr(transformers.integrations, "is_deepspeed_zero3_enabled", lambda: True)
+    load_model(ModelConfig(name=str(folder), device="cpu"))
+    assert "device_map" not in calls[0]
+
+
 @pytest.mark.parametrize(
     ("installed", "device", "dtype", "expected"),
     [

@@ -48,7 +48,11 @@ DeviceOpt = Annotated[
 ]
 ImageMaxPixelsOpt = Annotated[
     int | None,
-    typer.Option(help="Downscale each image to at most this many pixels.", rich_help_panel=MODEL),
+    typer.Option(
+        help="Downscale each image to at most this many pixels (default: the model's preset, "
+        "1003520 for hub models, none for tiny).",
+        rich_help_panel=MODEL,
+    ),
 ]
 TrustRemoteCodeOpt = Annotated[
     bool,

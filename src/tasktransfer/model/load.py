@@ -166,10 +166,10 @@ def load_model(model: ModelConfig | str) -> LoadedModel:
     network = AutoModelForImageTextToText.from_pretrained(
         source,
         dtype=dtype,
-        device_map=device,  # each tensor is read straight onto the device
         attn_implementation=attention,
         use_safetensors=True,
         trust_remote_code=remote,
+        **_placement(device),
     )
     network.eval()
     processor_class = (
@@ -184,6 +184,17 @@ def load_model(model: ModelConfig | str) -> LoadedModel:
         source=source,
         attn_implementation=attention,
     )
+
+
+def _placement(device) -> dict[str, Any]:
+    """``device_map``, so each tensor is read straight onto ``device``; none under ZeRO-3.
+
+    DeepSpeed ZeRO-3 partitions the weights over the processes while they load, and
+    transformers refuses a ``device_map`` beside it.
+    """
+    from transformers.integrations import is_deepspeed_zero3_enabled
+
+    return {} if is_deepspeed_zero3_enabled() else {"device_map": device}
 
 
 def pick_attn_implementation(requested: str, device, dtype) -> str:
