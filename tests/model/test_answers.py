@@ -1,4 +1,4 @@
-"""The strict answer parser against a table of tricky model outputs."""
+"""The answer parser, strict and lenient, against tables of tricky model outputs."""
 
 import pytest
 
@@ -52,3 +52,47 @@ def test_parse_answer(text, letters, expected):
 def test_last_paragraph_outranks_a_unique_earlier_mention():
     # The whole output names (A) and (C); the last paragraph alone names (C).
     assert parse_answer("(A) is tempting.\n\nFinal: (C)", ABCD) == "C"
+
+
+# The lenient mode: what it reads beyond the strict rules (rules 3-4), and what it still
+# leaves unparsed.
+LENIENT_CASES = [
+    ("B) Point B", ABCD, "B"),
+    ("B. It is closer to the camera.", ABCD, "B"),
+    ("C: the red one", ABCD, "C"),
+    ('"A) left"', ABCD, "A"),
+    ("**B.** Point B", ABCD, "B"),
+    ("Answer: B", ABCD, "B"),
+    ("answer:C", ABCD, "C"),
+    ("The answer is B.", ABCD, "B"),
+    ("**Answer:** D", ABCD, "D"),
+    ("The answer is: A", ABCD, "A"),
+    ("Final answer: (B", ABCD, "B"),
+    # Still unparsed: a capital that starts a word, several letters, letters not offered,
+    # lower case, and "answer" followed by a word.
+    ("A cat sits on the left.", ABCD, None),
+    ("I think B", ABCD, None),
+    ("Answer: A or answer: B", ABCD, None),
+    ("D) Point D", AB, None),
+    ("Answer: C", AB, None),
+    ("Answer: b", ABCD, None),
+    ("The answer isn't clear.", ABCD, None),
+    ("My answer is Apple.", ABCD, None),
+    ("Either (A) or (C).", ABCD, None),
+]
+
+
+@pytest.mark.parametrize(("text", "letters", "expected"), LENIENT_CASES)
+def test_lenient_mode(text, letters, expected):
+    assert parse_answer(text, letters, mode="lenient") == expected
+
+
+@pytest.mark.parametrize(("text", "letters", "expected"), CASES)
+def test_lenient_mode_reads_every_strict_answer_alike(text, letters, expected):
+    if expected is not None:
+        assert parse_answer(text, letters, mode="lenient") == expected
+
+
+def test_the_lenient_forms_are_unparsed_in_strict_mode():
+    read = [(text, letters) for text, letters, expected in LENIENT_CASES if expected]
+    assert all(parse_answer(text, letters) is None for text, letters in read)

@@ -76,7 +76,8 @@ def evaluate(
         Literal["likelihood", "generate"] | None,
         typer.Option(
             help="likelihood (letter scores, the default) or generate (greedy decoding read "
-            "by the strict answer parser).",
+            "by the strict BLINK answer parser; --set parser=lenient also reads 'A)', 'A.' "
+            "and 'Answer: A').",
             rich_help_panel=SETTINGS,
         ),
     ] = None,

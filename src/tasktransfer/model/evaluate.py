@@ -4,12 +4,14 @@ Public API
 ----------
 EvalConfig
     ``mode`` (``"likelihood"`` or ``"generate"``), ``batch_size``, ``max_new_tokens``,
-    ``share_image_features``, ``collapse_share``, ``format_mismatch_below``.
+    ``share_image_features``, ``collapse_share``, ``format_mismatch_below``, ``parser``.
 EvalResult
     ``predictions`` (one dict per question and model state), ``rows`` (one dict per
     (adapter, target)), ``meta``; ``results``/``records`` turn them into the contracts'
     results rows and prediction records, ``save(out_dir, model=, run=)`` writes them.
 evaluate(model, examples_by_task, *, adapters=None, config=None, progress=True) -> EvalResult
+generation_settings(config) -> dict
+    The decoding settings of generate mode (pure greedy), as recorded in the metadata.
 summarize(predictions, *, collapse_share=0.9, format_mismatch_below=0.5) -> list of dict
     The rows of a list of predictions (pure; also what :class:`EvalResult` holds).
 is_collapsed(predicted, gold, *, share=0.9) -> bool
@@ -31,7 +33,14 @@ may be written in (``A``, ``(A``: see :mod:`tasktransfer.model.prompting`).
 ``generate`` decodes greedily (batches are turned from right- to left-padded)
 and reads the letter with the strict BLINK-style parser
 (:func:`tasktransfer.model.answers.parse_answer`); an output that names no single offered
-letter counts as wrong and as unparsed. ``batch_size=1`` is BLINK's own one-at-a-time loop.
+letter counts as wrong and as unparsed (``parser="lenient"`` also reads ``"A)"``, ``"A."``
+and ``"Answer: A"``). ``batch_size=1`` is BLINK's own one-at-a-time loop.
+
+Decoding is pure greedy whatever the checkpoint says: transformers fills every setting that
+the caller leaves unset from the checkpoint's ``generation_config.json`` (Qwen2.5-VL-Instruct's
+holds ``repetition_penalty`` 1.05, which penalises an option letter already written in the
+prompt), so :func:`generation_settings` sets sampling, beams, the repetition penalty, the
+n-gram ban and the minimum number of new tokens explicitly, and the metadata records them.
 
 Questions of all tasks are batched together in order of length (number of images, pixels,
 prompt), so batches are full and padding is small. A question's scores do not depend on its
@@ -97,8 +106,9 @@ class EvalConfig(BaseModel):
     ----------
     mode : {"likelihood", "generate"}, default="likelihood"
         ``likelihood``: argmax of the offered letters' log-probabilities at the answer
-        position. ``generate``: greedy decoding read by the strict answer parser, as BLINK's
-        official evaluation runs (slower; unparsable outputs count as wrong).
+        position. ``generate``: greedy decoding (:func:`generation_settings`) read by the
+        answer parser, as BLINK's official evaluation runs (slower; unparsable outputs count
+        as wrong).
     batch_size : int, default=16
         Questions per forward pass (or per ``generate`` call).
     max_new_tokens : int, default=16
@@ -110,6 +120,10 @@ class EvalConfig(BaseModel):
     collapse_share : float, default=0.9
         Share of one predicted letter above which a target's predictions count as collapsed
         (see the module docstring).
+    parser : {"strict", "lenient"}, default="strict"
+        How generate mode reads an output (:func:`tasktransfer.model.answers.parse_answer`):
+        ``strict`` follows BLINK's rules; ``lenient`` also accepts ``"A)"``, ``"A."``,
+        ``"A:"`` at the start and ``"Answer: A"`` / ``"the answer is A"``.
     format_mismatch_below : float, default=0.5
         Mean ``letter_mass`` below which a likelihood row is flagged ``format_mismatch``:
         below one half, most of the answer-position probability is on no form of an offered
@@ -126,6 +140,7 @@ class EvalConfig(BaseModel):
     max_new_tokens: int = Field(default=16, gt=0)
     share_image_features: bool = True
     collapse_share: float = Field(default=0.9, gt=0.5, le=1.0)
+    parser: Literal["strict", "lenient"] = "strict"
     format_mismatch_below: float = Field(default=0.5, gt=0.0, le=1.0)
     # Left out of dumps when off, so the cell keys of existing studies stay valid.
     allow_pixel_cap_mismatch: bool = Field(default=False, exclude_if=lambda allow: not allow)
@@ -149,7 +164,8 @@ class EvalResult:
         ``letter_mass`` (mean) and ``format_mismatch`` (None in generate mode).
     meta : dict
         What was evaluated and how: model description (incl. ``image_max_pixels``), config,
-        adapters, which adapters shared image features, tasks with data fingerprints, wall time.
+        adapters, which adapters shared image features, tasks with data fingerprints, wall time,
+        and ``generation`` (:func:`generation_settings`; None in likelihood mode).
     """
 
     predictions: list[dict[str, Any]]
@@ -412,6 +428,7 @@ def evaluate(
         model_config=model_config.model_dump(),
         adapters={label: None if p is None else str(p) for label, p in adapters.items()},
         adapter_kinds=kinds,
+        generation=generation_settings(config) if config.mode == "generate" else None,
         tasks={task: {"n": len(ex), "fingerprint": fingerprint(ex)} for task, ex in tasks.items()},
         wall_s=round(time.perf_counter() - started, 3),
         tasktransfer_version=__version__,
@@ -564,19 +581,53 @@ def _score(network, batch, chunk: Sequence[Example], features) -> list[dict[str,
     return records
 
 
+def generation_settings(config: EvalConfig) -> dict[str, Any]:
+    """The decoding settings of generate mode: greedy, one beam, no penalty, no length floor.
+
+    Each is set explicitly, so that none comes from the checkpoint's ``generation_config.json``
+    (see the module docstring); the end and padding tokens come from the tokenizer. The
+    sampling parameters hold the values transformers treats as unset: without sampling they
+    are not applied, and a checkpoint's own (Qwen2.5-VL-Instruct's file sets sampling values)
+    would only bring a warning with every call.
+
+    Examples
+    --------
+    >>> generation_settings(EvalConfig(max_new_tokens=4))  # doctest: +NORMALIZE_WHITESPACE
+    {'do_sample': False, 'num_beams': 1, 'repetition_penalty': 1.0, 'no_repeat_ngram_size': 0,
+     'min_new_tokens': 0, 'max_new_tokens': 4, 'temperature': 1.0, 'top_p': 1.0, 'top_k': 50}
+    """
+    return {
+        "do_sample": False,
+        "num_beams": 1,
+        "repetition_penalty": 1.0,
+        "no_repeat_ngram_size": 0,
+        "min_new_tokens": 0,
+        "max_new_tokens": config.max_new_tokens,
+        "temperature": 1.0,
+        "top_p": 1.0,
+        "top_k": 50,
+    }
+
+
 def _generate(network, batch, chunk: Sequence[Example], loaded, config) -> list[dict[str, Any]]:
+    from transformers import GenerationConfig
+
     from tasktransfer.model.answers import parse_answer
 
-    inputs = left_padded(batch.inputs, batch.answer_index)
-    output = network.generate(
-        **inputs, max_new_tokens=config.max_new_tokens, do_sample=False, num_beams=1
+    tokenizer = loaded.processor.tokenizer
+    generation = GenerationConfig(
+        **generation_settings(config),
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
     )
+    inputs = left_padded(batch.inputs, batch.answer_index)
+    output = network.generate(**inputs, generation_config=generation)
     texts = loaded.processor.batch_decode(
         output[:, inputs["input_ids"].shape[1] :], skip_special_tokens=True
     )
     records = []
     for ex, text in zip(chunk, texts, strict=True):
-        record = _record(ex, parse_answer(text, ex.letters), {})
+        record = _record(ex, parse_answer(text, ex.letters, mode=config.parser), {})
         records.append({**record, "output": text})
     return records
 
