@@ -221,6 +221,18 @@ class FinetuneConfig(BaseModel):
         Recompute activations in the backward pass: less memory, about 30 % slower.
     max_grad_norm : float or None, default=1.0
         Gradient clipping; None disables it.
+    distributed : {"ddp", "fsdp", "deepspeed-zero3"}, default="ddp"
+        How a run in several processes (``executor.gpus_per_cell`` > 1) shares the work:
+        ``"ddp"`` copies the model to each GPU (3B/7B); ``"fsdp"`` and ``"deepspeed-zero3"``
+        shard weights and optimizer state over the GPUs (32B on 80 GB cards). Sharding needs
+        CUDA GPUs; ZeRO-3 needs ``deepspeed``. One process ignores it.
+    quantize : {"4bit"} or None, default=None
+        QLoRA: load the base in 4-bit NF4 (``bitsandbytes``, CUDA only) and train LoRA in
+        bf16 on top, for GPUs too small for the bf16 base.
+    report_to : tuple of str, default=()
+        Trackers that receive loss, accuracy and learning rate at each step, through
+        accelerate: ``"wandb"``, ``"tensorboard"``, ``"mlflow"`` (each needs its package).
+        TensorBoard and MLflow files go into the output folder.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -241,6 +253,14 @@ class FinetuneConfig(BaseModel):
     grad_accum: int = Field(default=4, gt=0)
     grad_checkpointing: bool = True
     max_grad_norm: float | None = Field(default=1.0, gt=0)
+    # Left out of dumps at their defaults, so the cell keys of existing studies stay valid.
+    distributed: Literal["ddp", "fsdp", "deepspeed-zero3"] = Field(
+        default="ddp", exclude_if=lambda value: value == "ddp"
+    )
+    quantize: Literal["4bit"] | None = Field(default=None, exclude_if=lambda value: value is None)
+    report_to: tuple[Literal["wandb", "tensorboard", "mlflow"], ...] = Field(
+        default=(), exclude_if=lambda value: not value
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -257,6 +277,8 @@ class FinetuneConfig(BaseModel):
             )
         if not (self.tune_language_model or self.tune_vision_tower or self.tune_projector):
             raise ValueError("nothing to train: every tune_* flag is False")
+        if self.quantize is not None and self.method != "lora":
+            raise ValueError("quantize='4bit' trains LoRA adapters only; set method='lora'")
         return self
 
     @staticmethod

@@ -3,7 +3,7 @@
 Public API
 ----------
 finetune(model, examples, out_dir, *, config=None, seed=0, overwrite=False,
-         progress=True, extra_meta=None) -> Path
+         progress=True, extra_meta=None, processes=1) -> Path
     Finetune ``model`` (a :class:`ModelConfig`, ``"tiny"``, a folder or a hub id) on
     ``examples`` and write into ``out_dir``:
 
@@ -22,9 +22,16 @@ select_modules(model, arch, config) -> dict of str to list of str
     (``language_model``, ``vision_tower``, ``projector``).
 
 The loss is the next-token loss of the answer letter at the answer position only
-(:func:`tasktransfer.model.prompting.answer_log_probs`), on the same prompts evaluation uses.
-The same seed gives the same adapter bit for bit (CPU; data order, LoRA init and dropout are
-all drawn from the seeded generators).
+(:func:`tasktransfer.model.prompting.answer_log_probs`, whose forward passes
+``use_cache=False``: a training pass needs no key/value cache), on the same prompts evaluation
+uses. The same seed gives the same adapter bit for bit (CPU; data order, LoRA init and dropout
+are all drawn from the seeded generators).
+
+The loop runs through ``accelerate`` (:mod:`tasktransfer.model.distributed`). In N processes
+(``finetune(..., processes=N)``) each takes every N-th example of each batch, gradients are
+averaged (DDP, or FSDP / ZeRO-3 by ``FinetuneConfig.distributed``) and the main process
+writes: the effective batch stays ``batch_size * grad_accum``, and the adapter is that of one
+process to float tolerance (with ``lora_dropout=0``: dropout masks are drawn per process).
 """
 
 from __future__ import annotations
@@ -114,14 +121,37 @@ class FinetuneRecipe:
 
     # -- setup ---------------------------------------------------------------------------
     def setup(self) -> None:
+        self._setup_accelerator()
         self._check_inputs()
         _seed_everything(self.seed)
         self._setup_model()
         self._setup_optimizer()
-        self.tmp_dir.mkdir(parents=True)
-        self.loss_log = open(self.tmp_dir / "loss_log.jsonl", "w")  # noqa: SIM115
+        self.loss_log = None
+        if self.accelerator.is_main_process:
+            self.tmp_dir.mkdir(parents=True)
+            self.loss_log = open(self.tmp_dir / "loss_log.jsonl", "w")  # noqa: SIM115
+            # Trackers take scalars as hyperparameters (TensorBoard refuses None and lists).
+            dump = self.config.model_dump().items()
+            hparams = {k: v for k, v in dump if isinstance(v, int | float | str)}
+            self.accelerator.init_trackers("tasktransfer", config=hparams)
+
+    def _setup_accelerator(self) -> None:
+        import torch
+
+        from tasktransfer.model.distributed import make_accelerator
+
+        device = self.model_config.device or ("cuda" if torch.cuda.is_available() else "cpu")
+        cpu = torch.device(device).type == "cpu"
+        # TensorBoard and MLflow write into the temporary folder, so into out_dir at the end.
+        self.accelerator = make_accelerator(self.config, cpu=cpu, project_dir=self.tmp_dir)
+        if self.accelerator.num_processes > 1 and not cpu:
+            # One GPU per process; the launcher says which through LOCAL_RANK.
+            device = str(self.accelerator.device)
+            self.model_config = self.model_config.model_copy(update={"device": device})
 
     def _check_inputs(self) -> None:
+        from tasktransfer.model.distributed import check_shares
+
         if not self.examples:
             raise InputError("finetune() got no training examples")
         hidden = [e.idx for e in self.examples if e.answer_letter is None]
@@ -129,13 +159,15 @@ class FinetuneRecipe:
             raise InputError(f"training examples without an answer (idx {hidden[:5]})")
         if self.out_dir.exists() and any(self.out_dir.iterdir()) and not self.overwrite:
             raise InputError(f"{self.out_dir} exists and is not empty; pass overwrite=True")
+        check_shares(self.accelerator.num_processes, self.config.batch_size, len(self.examples))
 
     def _setup_model(self) -> None:
+        from tasktransfer.model.distributed import quantization_config
         from tasktransfer.model.load import load_model
 
-        loaded = load_model(self.model_config)
-        self.loaded, self.arch = loaded, loaded.arch
-        model, config = loaded.model, self.config
+        config = self.config
+        loaded = load_model(self.model_config, quantization_config=quantization_config(config))
+        self.loaded, self.arch, model = loaded, loaded.arch, loaded.model
         self.selected = select_modules(model, self.arch, config)
         n_selected = sum(len(v) for v in self.selected.values())
         if n_selected == 0:
@@ -143,6 +175,10 @@ class FinetuneRecipe:
                 f"nothing to train in {self.model_config.name}: no module matches the "
                 f"{self.arch.model_type} patterns for the tune_* flags given"
             )
+        if config.quantize is not None:
+            from peft import prepare_model_for_kbit_training
+
+            model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
         if config.method == "lora":
             from peft import LoraConfig, get_peft_model
 
@@ -182,26 +218,36 @@ class FinetuneRecipe:
             self.total_steps = config.steps
         else:
             self.total_steps = max(1, math.ceil(config.epochs * len(self.examples) / per_step))
-        self.parameters = [p for p in self.model.parameters() if p.requires_grad]
-        self.optimizer = torch.optim.AdamW(
-            self.parameters, lr=config.learning_rate, weight_decay=config.weight_decay
+        optimizer = torch.optim.AdamW(
+            [p for p in self.model.parameters() if p.requires_grad],
+            lr=config.learning_rate,
+            weight_decay=config.weight_decay,
         )
+        # Together, as DeepSpeed and FSDP need: they shard the model and its optimizer state.
+        self.model, self.optimizer = self.accelerator.prepare(self.model, optimizer)
         warmup = config.warmup_steps
+        # Not prepared: accelerate would step it once per process per optimizer step.
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, lambda step: min(1.0, (step + 1) / warmup) if warmup else 1.0
+            optimizer, lambda step: min(1.0, (step + 1) / warmup) if warmup else 1.0
         )
 
     # -- train ---------------------------------------------------------------------------
-    def _batches(self) -> Iterator[list[Example]]:
-        """Batches of a fresh seeded permutation each epoch; the last short batch is kept."""
+    def _batches(self) -> Iterator[tuple[list[Example], int]]:
+        """This process's share of batches of a fresh seeded permutation each epoch.
+
+        Every process draws the same permutation and takes every N-th example of each batch
+        of ``batch_size``; the last short batch is kept.
+        """
         import torch
 
         generator = torch.Generator().manual_seed(self.seed)
-        size = self.config.batch_size
+        size, rank = self.config.batch_size, self.accelerator.process_index
+        n = self.accelerator.num_processes
         while True:
             order = torch.randperm(len(self.examples), generator=generator).tolist()
             for start in range(0, len(order), size):
-                yield [self.examples[i] for i in order[start : start + size]]
+                batch = order[start : start + size]
+                yield [self.examples[i] for i in batch[rank::n]], len(batch)
 
     def train(self) -> None:
         import torch
@@ -209,34 +255,45 @@ class FinetuneRecipe:
 
         from tasktransfer.model.prompting import answer_log_probs, encode
 
-        config, device = self.config, self.loaded.device
+        config, accelerator = self.config, self.accelerator
+        device, n = self.loaded.device, accelerator.num_processes
         max_pixels = self.model_config.image_max_pixels
         batches = self._batches()
         self.tokens = 0
         self.losses: list[float] = []
         start = time.perf_counter()
-        with Progress(disable=not self.progress, transient=True) as bar:
+        shown = self.progress and accelerator.is_main_process
+        with Progress(disable=not shown, transient=True) as bar:
             task = bar.add_task("finetune", total=self.total_steps)
             for step in range(self.total_steps):
-                step_loss, correct, seen = 0.0, 0, 0
+                step_loss, correct, seen, tokens = 0.0, 0, 0, 0
                 for _ in range(config.grad_accum):
-                    examples = next(batches)
+                    examples, batch_size = next(batches)
                     batch = encode(
                         examples, self.loaded.processor, self.arch, image_max_pixels=max_pixels
                     ).to(device)
-                    scores = answer_log_probs(self.model, batch)
-                    rows = torch.arange(len(examples), device=device)
-                    loss = -scores[rows, batch.targets].mean()
-                    (loss / config.grad_accum).backward()
+                    # The mean over this share, weighted so that the average over processes
+                    # (DDP averages gradients) is the mean over the whole batch; 1.0 in one.
+                    weight = len(examples) * n / batch_size
+                    with accelerator.accumulate(self.model):
+                        scores = answer_log_probs(self.model, batch)
+                        rows = torch.arange(len(examples), device=device)
+                        loss = -scores[rows, batch.targets].mean() * weight
+                        accelerator.backward(loss)  # divides by grad_accum
                     step_loss += loss.item() / config.grad_accum
                     correct += int((scores.argmax(dim=1) == batch.targets).sum())
                     seen += len(examples)
-                    self.tokens += int(batch.inputs["attention_mask"].sum())
+                    tokens += int(batch.inputs["attention_mask"].sum())
                 if config.max_grad_norm is not None:
-                    torch.nn.utils.clip_grad_norm_(self.parameters, config.max_grad_norm)
+                    accelerator.clip_grad_norm_(self.model.parameters(), config.max_grad_norm)
                 self.optimizer.step()
                 self.scheduler.step()
                 self.optimizer.zero_grad(set_to_none=True)
+                if n > 1:  # the step's figures over all processes
+                    totals = torch.tensor([step_loss, correct, seen, tokens], dtype=torch.float64)
+                    totals = accelerator.reduce(totals.to(device), "sum").tolist()
+                    step_loss, correct, seen, tokens = totals[0] / n, *totals[1:]
+                self.tokens += int(tokens)
                 self.losses.append(step_loss)
                 record = {
                     "step": step + 1,
@@ -245,8 +302,10 @@ class FinetuneRecipe:
                     "lr": self.scheduler.get_last_lr()[0],
                     "elapsed_s": round(time.perf_counter() - start, 3),
                 }
-                self.loss_log.write(json.dumps(record) + "\n")
-                self.loss_log.flush()  # readable while training runs
+                if self.loss_log is not None:  # the main process
+                    self.loss_log.write(json.dumps(record) + "\n")
+                    self.loss_log.flush()  # readable while training runs
+                accelerator.log({k: record[k] for k in ("loss", "accuracy", "lr")}, step=step + 1)
                 bar.update(task, advance=1, description=f"finetune loss {step_loss:.3f}")
         self.wall_s = time.perf_counter() - start
 
@@ -255,12 +314,21 @@ class FinetuneRecipe:
         from tasktransfer.data import fingerprint
         from tasktransfer.model.load import save_processor
 
-        self.loss_log.close()
-        self.model.eval()
+        accelerator = self.accelerator
+        model = accelerator.unwrap_model(self.model).eval()
         if self.config.grad_checkpointing:
-            self.model.gradient_checkpointing_disable()
+            model.gradient_checkpointing_disable()
+        # Sharded weights (FSDP, ZeRO-3) are gathered by every process together.
+        sharded = self.config.distributed != "ddp" and accelerator.num_processes > 1
+        state_dict = accelerator.get_state_dict(self.model) if sharded else None
+        if not accelerator.is_main_process:
+            accelerator.wait_for_everyone()  # returns once the main process has written
+            return self.out_dir
+        self.loss_log.close()
+        for tracker in accelerator.trackers:  # TensorBoard/MLflow files, before the folder moves
+            tracker.finish()
         # PEFT writes only the adapter; full finetuning writes a complete model folder.
-        self.model.save_pretrained(self.tmp_dir, safe_serialization=True)
+        model.save_pretrained(self.tmp_dir, state_dict=state_dict, safe_serialization=True)
         if self.config.method == "full":
             save_processor(self.loaded.processor, self.tmp_dir)  # loadable by AutoProcessor too
         write_json_atomic(self.tmp_dir / "finetune_config.json", self.config.model_dump())
@@ -278,6 +346,7 @@ class FinetuneRecipe:
             "adapted_modules": self.selected if self.config.method == "lora" else counts,
             "vision_tower_touched": bool(counts["vision_tower"]),
             "steps": self.total_steps,
+            "processes": accelerator.num_processes,
             "final_loss": self.losses[-1],
             "tokens": self.tokens,
             "wall_s": round(self.wall_s, 3),
@@ -293,10 +362,13 @@ class FinetuneRecipe:
             shutil.rmtree(old)
         else:
             os.replace(self.tmp_dir, self.out_dir)
+        accelerator.wait_for_everyone()
         return self.out_dir
 
     # -- cleanup -------------------------------------------------------------------------
     def cleanup(self) -> None:
+        if getattr(self, "accelerator", None) is not None:
+            self.accelerator.end_training()  # trackers, and the process group of a launch
         if getattr(self, "loss_log", None) is not None and not self.loss_log.closed:
             self.loss_log.close()
         if self.tmp_dir.exists():
@@ -313,6 +385,7 @@ def finetune(
     overwrite: bool = False,
     progress: bool = True,
     extra_meta: dict[str, Any] | None = None,
+    processes: int = 1,
 ) -> Path:
     """Finetune ``model`` on ``examples`` and save the result into ``out_dir``.
 
@@ -335,6 +408,10 @@ def finetune(
         Show a progress bar.
     extra_meta : dict or None
         Extra JSON-ready keys for ``meta.json``.
+    processes : int, default=1
+        Train in this many processes on this machine, one per GPU (on the CPU, gloo
+        processes), started by :func:`tasktransfer.model.distributed.launch_finetune`. The
+        effective batch stays ``batch_size * grad_accum``.
 
     Returns
     -------
@@ -342,6 +419,11 @@ def finetune(
         ``out_dir``.
     """
     model = ModelConfig(name=model) if isinstance(model, str) else model
+    if processes > 1:
+        from tasktransfer.model.distributed import launch_finetune
+
+        options = {"config": config, "seed": seed, "overwrite": overwrite, "extra_meta": extra_meta}
+        return launch_finetune(processes, model, examples, out_dir, **options)
     recipe = FinetuneRecipe(
         model,
         examples,

@@ -133,13 +133,15 @@ def _pick_device_dtype(config: ModelConfig):
     return device, dtype
 
 
-def load_model(model: ModelConfig | str) -> LoadedModel:
+def load_model(model: ModelConfig | str, *, quantization_config=None) -> LoadedModel:
     """Load model and processor.
 
     Parameters
     ----------
     model : ModelConfig or str
         A configuration, or a name (``"tiny"``, a folder, a hub id) with default settings.
+    quantization_config : transformers.BitsAndBytesConfig or None, default=None
+        Quantize the weights while loading (QLoRA finetuning); loaded straight onto the device.
 
     Returns
     -------
@@ -163,12 +165,14 @@ def load_model(model: ModelConfig | str) -> LoadedModel:
     arch = get_architecture(model_type)
     device, dtype = _pick_device_dtype(config)
     attention = pick_attn_implementation(config.attn_implementation, device, dtype)
+    quantized = {} if quantization_config is None else {"quantization_config": quantization_config}
     network = AutoModelForImageTextToText.from_pretrained(
         source,
         dtype=dtype,
         attn_implementation=attention,
         use_safetensors=True,
         trust_remote_code=remote,
+        **quantized,
         **_placement(device),
     )
     network.eval()
