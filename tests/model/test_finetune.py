@@ -126,3 +126,20 @@ def test_refuses_bad_inputs(random_model, examples, tmp_path):
         finetune(folder, [], tmp_path / "empty", config=TWO_STEPS, progress=False)
     with pytest.raises(ValueError, match="exactly one of steps and epochs"):
         FinetuneConfig(steps=10, epochs=1.0)
+
+
+def test_training_forward_builds_no_key_value_cache(random_model, examples, tmp_path):
+    """``answer_log_probs`` passes ``use_cache=False``; the training forward goes through it."""
+    built = []
+
+    def hook(module, args, output):
+        if getattr(output, "past_key_values", None) is not None:
+            built.append(type(module).__name__)
+
+    _, folder = random_model
+    handle = torch.nn.modules.module.register_module_forward_hook(hook)
+    try:
+        finetune(folder, examples, tmp_path / "ft", config=TWO_STEPS, seed=0, progress=False)
+    finally:
+        handle.remove()
+    assert not built, f"a training forward built a key/value cache in {sorted(set(built))}"
