@@ -198,6 +198,7 @@ def _finetune_and_evaluate(cell: Cell, config: StudyConfig, files: CellLayout):
                 config=config.finetune,
                 seed=cell.seed,
                 extra_meta={"source": cell.source, **meta},
+                processes=max(1, int(config.executor.gpus_per_cell)),  # one process per GPU
             )
             timing["finetune_s"] = time.perf_counter() - started
         started = time.perf_counter()

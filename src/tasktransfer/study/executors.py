@@ -3,6 +3,13 @@
 Both call :func:`tasktransfer.study.cells.run_cell` and report each cell through the same
 callbacks, so the study runner does not care which one runs. A failed cell never stops the
 others; failures are returned by cell name.
+
+``executor.gpus_per_cell`` of 2 or more makes a cell bigger than one GPU: its finetune runs
+in that many processes on one machine, one per GPU (``finetune(..., processes=N)``, through
+accelerate: DDP, or FSDP / DeepSpeed ZeRO-3 by ``finetune.distributed``), with the same
+effective batch as one process; its evaluation then runs in the cell's own process. Ray
+reserves the GPUs of the whole cell (``num_gpus``) and the launched processes see only
+those. A fraction below 2 (0.5, 1) keeps the finetune in the cell's process.
 """
 
 from __future__ import annotations
