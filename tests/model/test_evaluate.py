@@ -16,9 +16,9 @@ from tasktransfer.errors import InputError
 from tasktransfer.model.architectures import get_architecture
 from tasktransfer.model.evaluate import EvalConfig, evaluate, is_collapsed, summarize
 from tasktransfer.model.prompting import encode, letter_token_ids
-from tasktransfer.model.tiny import build_tiny_llava, build_tiny_qwen2_5_vl
+from tasktransfer.model.tiny import TINY_BUILDERS, build_tiny_llava
 
-BUILDERS = {"llava": build_tiny_llava, "qwen2_5_vl": build_tiny_qwen2_5_vl}
+BUILDERS = TINY_BUILDERS
 QUIET = {"progress": False}
 
 
@@ -48,11 +48,15 @@ def _save_adapter(builder, folder, *, seed, targets):
 
 
 # Extra LoRA targets (PEFT full-matches a string target) in the vision tower or projector.
+# The LLaVA family's CLIP and SigLIP towers name their layers alike.
+_LLAVA_EXTRA = {
+    "vision_tower": r".*vision_tower.*\.(q_proj|fc1)",
+    "projector": r".*multi_modal_projector\.linear_1",
+}
 EXTRA_TARGETS = {
-    "llava": {
-        "vision_tower": r".*vision_tower.*\.(q_proj|fc1)",
-        "projector": r".*multi_modal_projector\.linear_1",
-    },
+    "llava": _LLAVA_EXTRA,
+    "llava_next": _LLAVA_EXTRA,
+    "llava_onevision": _LLAVA_EXTRA,
     "qwen2_5_vl": {
         "vision_tower": r".*visual\.blocks.*\.qkv",
         "projector": r".*visual\.merger\.mlp\.0",
@@ -257,7 +261,7 @@ def test_generate_batched_equals_one_question_at_a_time(letter_model):
     assert len(set(outputs)) > 1
 
 
-def test_generate_pads_left_correctly_on_both_architectures(saved):
+def test_generate_pads_left_correctly_on_every_architecture(saved):
     # Qwen2.5-VL also carries token-type ids and 3D positions through the padding.
     _, base, _ = saved
     outputs = [

@@ -11,9 +11,9 @@ from safetensors.torch import load_file
 from tasktransfer.data.synthetic import generic_examples
 from tasktransfer.errors import InputError
 from tasktransfer.model import FinetuneConfig, finetune, load_model
-from tasktransfer.model.tiny import build_tiny_llava, build_tiny_qwen2_5_vl
+from tasktransfer.model.tiny import TINY_BUILDERS, build_tiny_llava
 
-BUILDERS = {"llava": build_tiny_llava, "qwen2_5_vl": build_tiny_qwen2_5_vl}
+BUILDERS = TINY_BUILDERS
 # LoRA everywhere at the tiny preset's rate (1e-3, no dropout): visible steps in two updates.
 TWO_STEPS = FinetuneConfig.from_preset("tiny", method="lora", steps=2, batch_size=4)
 
@@ -78,6 +78,8 @@ def test_same_seed_same_adapter(random_model, examples, tmp_path):
 # with `_losses(finetune(...))` and update, saying why in the commit.
 EXPECTED_LOSSES = {
     "llava": [6.864170074462891, 6.45274019241333],
+    "llava_next": [6.463541030883789, 6.163854598999023],
+    "llava_onevision": [6.588351249694824, 6.281107425689697],
     "qwen2_5_vl": [6.884214878082275, 6.743674278259277],
 }
 

@@ -1,4 +1,4 @@
-"""Loading: both tiny architectures round-trip through save_pretrained and load_model."""
+"""Loading: every tiny architecture round-trips through save_pretrained and load_model."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ from tasktransfer.errors import InputError
 from tasktransfer.model import ModelConfig, load_model
 from tasktransfer.model.architectures import UnsupportedArchitectureError, get_architecture
 from tasktransfer.model.prompting import answer_log_probs, encode, letter_log_probs
-from tasktransfer.model.tiny import build_tiny_llava, build_tiny_qwen2_5_vl
+from tasktransfer.model.tiny import TINY_BUILDERS, build_tiny_qwen2_5_vl
 
-BUILDERS = {"llava": build_tiny_llava, "qwen2_5_vl": build_tiny_qwen2_5_vl}
+BUILDERS = TINY_BUILDERS
 
 
 def _examples() -> list[Example]:
@@ -116,7 +116,7 @@ def test_bad_names_fail_clearly(tmp_path):
         load_model(str(tmp_path))
     with pytest.raises(InputError, match="hub id"):
         load_model("../not a model")
-    with pytest.raises(UnsupportedArchitectureError, match="llava, qwen2_5_vl"):
+    with pytest.raises(UnsupportedArchitectureError, match="llava_onevision, qwen2_5_vl"):
         get_architecture("blip_2")
 
 

@@ -12,12 +12,12 @@ from tasktransfer.model.architectures import get_architecture
 from tasktransfer.model.finetune import select_modules
 from tasktransfer.model.tiny import (
     TINY_BASE_RECIPE,
+    TINY_BUILDERS,
     build_tiny_llava,
-    build_tiny_qwen2_5_vl,
     recipe_key,
 )
 
-BUILDERS = {"llava": build_tiny_llava, "qwen2_5_vl": build_tiny_qwen2_5_vl}
+BUILDERS = TINY_BUILDERS
 
 
 @pytest.fixture(scope="module", params=sorted(BUILDERS))

@@ -4,9 +4,11 @@ Public API
 ----------
 Architecture
     One table row: how an image enters a chat message, the regex of the language model's LoRA
-    targets, and the module-name patterns of the vision tower and the projector.
+    targets, the module-name patterns of the vision tower and the projector, the processor
+    class, and whether images are padded to a square before the processor sees them.
 ARCHITECTURES : dict of str to Architecture
-    Keyed by ``config.model_type`` (``"qwen2_5_vl"``, ``"llava"``).
+    Keyed by ``config.model_type`` (``"qwen2_5_vl"``, ``"llava"``, ``"llava_next"``,
+    ``"llava_onevision"``).
 get_architecture(model_type) -> Architecture
     The row for a model type; a miss raises :class:`UnsupportedArchitectureError` listing the
     supported types.
@@ -63,6 +65,12 @@ class Architecture:
     processor_class : str or None
         ``"module:Class"`` whose ``from_pretrained`` loads the processor instead of
         ``AutoProcessor`` (imported only when used); None means ``AutoProcessor``.
+    pad_to_square : bool
+        Pad each image to a square of the image processor's mean colour, centred, before the
+        processor (:func:`tasktransfer.model.prompting.pad_to_square`). LLaVA-1.5 was trained
+        on images padded so (``expand2square`` in ``haotian-liu/LLaVA``), but its hub
+        processor resizes the short side and centre-crops, which cuts the sides off a
+        landscape image.
     """
 
     model_type: str
@@ -71,6 +79,7 @@ class Architecture:
     vision_tower: str = r"(^|\.)vision_tower(\.|$)"
     projector: str = r"(^|\.)multi_modal_projector(\.|$)"
     processor_class: str | None = None
+    pad_to_square: bool = False
 
     def is_language_model_target(self, name: str) -> bool:
         """Whether LoRA on the language model adapts the module called ``name``."""
@@ -93,8 +102,16 @@ _QWEN_VL = dict(
 )
 
 ARCHITECTURES: dict[str, Architecture] = {
-    "llava": Architecture(model_type="llava"),
-    # Without torchvision, AutoProcessor cannot build Qwen's video processor; we need images only.
+    "llava": Architecture(model_type="llava", pad_to_square=True),
+    # NeXT and OneVision tile each image on an "anyres" grid padded to its aspect ratio, so
+    # nothing is cropped. Their module names are LLaVA's (plus the `image_newline` parameter).
+    "llava_next": Architecture(model_type="llava_next"),
+    # Without torchvision, AutoProcessor cannot build the video processors of OneVision and
+    # Qwen; we need images only.
+    "llava_onevision": Architecture(
+        model_type="llava_onevision",
+        processor_class="tasktransfer.model.processors:ImageOnlyLlavaOnevisionProcessor",
+    ),
     "qwen2_5_vl": Architecture(
         model_type="qwen2_5_vl",
         processor_class="tasktransfer.model.processors:ImageOnlyQwen2_5_VLProcessor",

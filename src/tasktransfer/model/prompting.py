@@ -59,6 +59,8 @@ letter_token_ids(tokenizer) -> list of int
 letter_forms(tokenizer) -> list of list of int
     Each letter's form tokens (its bare letter first).
 limit_pixels(image, max_pixels) -> PIL.Image.Image
+pad_to_square(image, fill) -> PIL.Image.Image
+    Applied after :func:`limit_pixels` when the architecture row asks (LLaVA-1.5).
 
 Batches are right-padded, so position ids do not depend on the other questions of a batch; the
 answer position of each row is its last attention-mask position. Image tokens are never
@@ -122,6 +124,27 @@ def limit_pixels(image: Image.Image, max_pixels: int | None) -> Image.Image:
     scale = math.sqrt(max_pixels / (width * height))
     size = (max(1, int(width * scale)), max(1, int(height * scale)))
     return image.resize(size, Image.Resampling.BICUBIC)
+
+
+def pad_to_square(image: Image.Image, fill: tuple[int, ...]) -> Image.Image:
+    """``image`` centred on a square of colour ``fill``, RGB (LLaVA's ``expand2square``).
+
+    Nothing is cut: the short side grows to the long one. A square image is returned as it is.
+
+    Examples
+    --------
+    >>> padded = pad_to_square(Image.new("RGB", (40, 20), "red"), (0, 0, 255))
+    >>> padded.size, padded.getpixel((0, 0)), padded.getpixel((0, 10))
+    ((40, 40), (0, 0, 255), (255, 0, 0))
+    """
+    image = image.convert("RGB")
+    width, height = image.size
+    if width == height:
+        return image
+    side = max(width, height)
+    square = Image.new("RGB", (side, side), fill)
+    square.paste(image, ((side - width) // 2, (side - height) // 2))
+    return square
 
 
 def letter_token_ids(tokenizer) -> list[int]:
@@ -206,6 +229,10 @@ def encode(
         raise InputError("encode() needs at least one example")
     texts = [chat_text(ex, processor, arch) for ex in examples]
     images = [[limit_pixels(im, image_max_pixels) for im in ex.images] for ex in examples]
+    if arch.pad_to_square:
+        # The image processor's mean colour, as LLaVA's training padded: it normalises to 0.
+        fill = tuple(int(255 * mean) for mean in processor.image_processor.image_mean)
+        images = [[pad_to_square(im, fill) for im in row] for row in images]
     inputs = dict(
         processor(
             text=texts,

@@ -6,10 +6,15 @@ build_tiny_llava(seed=0) -> (model, processor)
     A 0.4 M-parameter ``LlavaForConditionalGeneration`` (CLIP vision tower with learned absolute
     position embeddings, 64 px images, patch 8; 2-layer Qwen2 language model) with random
     weights and a locally built byte-level tokenizer and processor.
+build_tiny_llava_next(seed=0), build_tiny_llava_onevision(seed=0) -> (model, processor)
+    Tiny LLaVA-NeXT and LLaVA-OneVision ("anyres" image tiles; OneVision on a SigLIP tower),
+    with the tiny LLaVA's language model and tokenizer, for the tests of every architecture.
 build_tiny_qwen2_5_vl(seed=0) -> (model, processor)
     A tiny ``Qwen2_5_VLForConditionalGeneration`` with random weights, for tests of what is
     specific to Qwen2.5-VL (processor, image tokens, LoRA targeting). It does not learn
     positions (see the reason below), so it is never the default.
+TINY_BUILDERS : dict of str to callable
+    ``config.model_type`` -> its builder, one per row of the architecture table.
 TINY_BASE_RECIPE, tiny_base_path(recipe=None) -> Path, is_built(folder) -> bool
     How the tiny LLaVA's base is trained, and the folder it is cached in: under
     ``$TASKTRANSFER_CACHE`` (default ``~/.cache/tasktransfer``), named by a hash of the recipe;
@@ -44,8 +49,21 @@ _CHAT_TEMPLATE = (
     "{% endfor %}{% endif %}<|im_end|>\n{% endfor %}"
     "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
 )
+_LLAVA_CHAT_TEMPLATE = _CHAT_TEMPLATE.replace("{{ image_marker }}", _LLAVA_IMAGE)
 
 TINY_IMAGE_SIZE = 64
+_PATCH = 8
+# The vision towers of the LLaVA family: 64 px images in 8 px patches, 2 layers.
+_VISION_SIZES = dict(
+    hidden_size=64,
+    intermediate_size=128,
+    num_hidden_layers=2,
+    num_attention_heads=4,
+    image_size=TINY_IMAGE_SIZE,
+    patch_size=_PATCH,
+)
+# LLaVA-NeXT / OneVision "anyres" grids (height, width), in tiles of TINY_IMAGE_SIZE.
+_GRID_PINPOINTS = [[64, 64], [64, 128], [128, 64], [128, 128]]
 
 # The byte-level BPE's vocabulary and merges (scripts/train_tiny_tokenizer.py writes it).
 TOKENIZER_FILE = Path(__file__).with_name("tiny_tokenizer.json")
@@ -114,14 +132,11 @@ def build_tiny_llava(seed: int = 0):
     model : transformers.LlavaForConditionalGeneration
     processor : transformers.LlavaProcessor
     """
-    import torch
     from transformers import (
         CLIPImageProcessorPil,
-        CLIPVisionConfig,
         LlavaConfig,
         LlavaForConditionalGeneration,
         LlavaProcessor,
-        Qwen2Config,
     )
 
     tokenizer = _tokenizer((_LLAVA_IMAGE,))
@@ -134,24 +149,129 @@ def build_tiny_llava(seed: int = 0):
     processor = LlavaProcessor(
         image_processor=image_processor,
         tokenizer=tokenizer,
-        patch_size=8,
+        patch_size=_PATCH,
         vision_feature_select_strategy="default",
         num_additional_image_tokens=1,
-        chat_template=_CHAT_TEMPLATE.replace("{{ image_marker }}", _LLAVA_IMAGE),
+        chat_template=_LLAVA_CHAT_TEMPLATE,
     )
-    vocab_size = len(tokenizer)
-    config = LlavaConfig(
-        vision_config=CLIPVisionConfig(
-            hidden_size=64,
-            intermediate_size=128,
-            num_hidden_layers=2,
-            num_attention_heads=4,
-            image_size=TINY_IMAGE_SIZE,
-            patch_size=8,
-            projection_dim=64,
-        ),
+    return _llava_family(
+        LlavaConfig, LlavaForConditionalGeneration, processor, _clip_config(), "default", seed
+    )
+
+
+def build_tiny_llava_next(seed: int = 0):
+    """A tiny LLaVA-NeXT (random weights) and its processor.
+
+    The tiny LLaVA's CLIP tower and language model with LLaVA-NeXT's "anyres" input: each
+    image is resized onto the best of a few grids of 64 px tiles (here 1x1, 1x2, 2x1, 2x2),
+    padded to keep its aspect ratio, and encoded as the tiles plus a 64 px overview, with a
+    learned newline embedding after each row of tile features.
+
+    Parameters
+    ----------
+    seed : int, default=0
+
+    Returns
+    -------
+    model : transformers.LlavaNextForConditionalGeneration
+    processor : transformers.LlavaNextProcessor
+    """
+    from transformers import (
+        LlavaNextConfig,
+        LlavaNextForConditionalGeneration,
+        LlavaNextImageProcessorPil,
+        LlavaNextProcessor,
+    )
+
+    image_processor = LlavaNextImageProcessorPil(
+        size={"shortest_edge": TINY_IMAGE_SIZE},
+        crop_size={"height": TINY_IMAGE_SIZE, "width": TINY_IMAGE_SIZE},
+        image_grid_pinpoints=_GRID_PINPOINTS,
+    )
+    processor = LlavaNextProcessor(
+        image_processor=image_processor,
+        tokenizer=_tokenizer((_LLAVA_IMAGE,)),
+        patch_size=_PATCH,
+        vision_feature_select_strategy="default",
+        num_additional_image_tokens=1,
+        chat_template=_LLAVA_CHAT_TEMPLATE,
+    )
+    return _llava_family(
+        LlavaNextConfig,
+        LlavaNextForConditionalGeneration,
+        processor,
+        _clip_config(),
+        "default",
+        seed,
+        image_grid_pinpoints=_GRID_PINPOINTS,
+    )
+
+
+def build_tiny_llava_onevision(seed: int = 0):
+    """A tiny LLaVA-OneVision (random weights) and its image-only processor.
+
+    As LLaVA-OneVision: a SigLIP vision tower (no class token, so every patch is an image
+    token: the "full" feature strategy), a 64 px overview resized without cropping, and the
+    same "anyres" tiles as :func:`build_tiny_llava_next`.
+
+    Parameters
+    ----------
+    seed : int, default=0
+
+    Returns
+    -------
+    model : transformers.LlavaOnevisionForConditionalGeneration
+    processor : tasktransfer.model.processors.ImageOnlyLlavaOnevisionProcessor
+    """
+    from transformers import (
+        LlavaOnevisionConfig,
+        LlavaOnevisionForConditionalGeneration,
+        LlavaOnevisionImageProcessorPil,
+        SiglipVisionConfig,
+    )
+
+    from tasktransfer.model.processors import ImageOnlyLlavaOnevisionProcessor
+
+    image_processor = LlavaOnevisionImageProcessorPil(
+        size={"height": TINY_IMAGE_SIZE, "width": TINY_IMAGE_SIZE},
+        image_grid_pinpoints=_GRID_PINPOINTS,
+    )
+    processor = ImageOnlyLlavaOnevisionProcessor(
+        image_processor=image_processor,
+        tokenizer=_tokenizer((_LLAVA_IMAGE,)),
+        num_image_tokens=(TINY_IMAGE_SIZE // _PATCH) ** 2,
+        vision_feature_select_strategy="full",
+        chat_template=_LLAVA_CHAT_TEMPLATE,
+    )
+    # Without the attention-pooling head, as OneVision's tower: the features are per patch.
+    vision = SiglipVisionConfig(**_VISION_SIZES, vision_use_head=False)
+    return _llava_family(
+        LlavaOnevisionConfig,
+        LlavaOnevisionForConditionalGeneration,
+        processor,
+        vision,
+        "full",
+        seed,
+        image_grid_pinpoints=_GRID_PINPOINTS,
+    )
+
+
+def _clip_config():
+    from transformers import CLIPVisionConfig
+
+    return CLIPVisionConfig(**_VISION_SIZES, projection_dim=64)
+
+
+def _llava_family(config_class, model_class, processor, vision_config, strategy, seed, **extra):
+    """A LLaVA-family model on ``vision_config`` and the tiny Qwen2 language model."""
+    import torch
+    from transformers import Qwen2Config
+
+    tokenizer = processor.tokenizer
+    config = config_class(
+        vision_config=vision_config,
         text_config=Qwen2Config(
-            vocab_size=vocab_size,
+            vocab_size=len(tokenizer),
             hidden_size=128,
             intermediate_size=256,
             num_hidden_layers=2,
@@ -163,12 +283,13 @@ def build_tiny_llava(seed: int = 0):
             pad_token_id=tokenizer.pad_token_id,
         ),
         image_token_id=tokenizer.convert_tokens_to_ids(_LLAVA_IMAGE),
-        vision_feature_select_strategy="default",
+        vision_feature_select_strategy=strategy,
         vision_feature_layer=-1,
         tie_word_embeddings=True,
+        **extra,
     )
     torch.manual_seed(seed)
-    model = LlavaForConditionalGeneration(config).eval()
+    model = model_class(config).eval()
     return model, processor
 
 
@@ -242,6 +363,14 @@ def build_tiny_qwen2_5_vl(seed: int = 0):
     torch.manual_seed(seed)
     model = Qwen2_5_VLForConditionalGeneration(config).eval()
     return model, processor
+
+
+TINY_BUILDERS = {
+    "llava": build_tiny_llava,
+    "llava_next": build_tiny_llava_next,
+    "llava_onevision": build_tiny_llava_onevision,
+    "qwen2_5_vl": build_tiny_qwen2_5_vl,
+}
 
 
 def recipe_key(recipe: dict) -> str:
