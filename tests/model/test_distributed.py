@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 
 import pytest
@@ -60,6 +61,17 @@ def test_gpu_only_settings_fail_clearly_on_the_cpu(random_model, tmp_path, setti
     with pytest.raises(InputError, match=message):
         finetune(random_model, EXAMPLES, tmp_path / "ft", config=config, progress=False)
     assert not (tmp_path / "ft").exists()
+
+
+def test_sharding_plugins_build_for_a_launched_run(monkeypatch):
+    """This accelerate accepts the plugins' settings; sharded training itself needs GPUs."""
+    from tasktransfer.model.distributed import _sharding_plugin
+
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    assert _sharding_plugin(FinetuneConfig(distributed="fsdp"))["fsdp_plugin"].fsdp_version == 2
+    if importlib.util.find_spec("deepspeed") is None:
+        with pytest.raises(InputError, match="pip install deepspeed"):
+            _sharding_plugin(FinetuneConfig(distributed="deepspeed-zero3"))
 
 
 def test_quantize_needs_lora():

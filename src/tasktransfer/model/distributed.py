@@ -202,10 +202,11 @@ def _sharding_plugin(config: FinetuneConfig) -> dict[str, Any]:
                 "train_micro_batch_size_per_gpu": max(1, config.batch_size // world),
                 "gradient_accumulation_steps": config.grad_accum,
                 "gradient_clipping": config.max_grad_norm or 0.0,
-                "bf16": {"enabled": "auto"},
+                "bf16": {"enabled": "auto"},  # from mixed_precision below
             }
         )
-        return {"deepspeed_plugin": plugin}
+        # DeepSpeed runs the bf16 model itself, with fp32 master weights for the trained ones.
+        return {"deepspeed_plugin": plugin, "mixed_precision": "bf16"}
     return {}
 
 
