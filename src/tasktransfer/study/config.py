@@ -116,7 +116,13 @@ class ExecutorConfig(_Strict):
     kind: Literal["local", "ray"] = "local"
     address: str | None = Field(None, description="Ray cluster to join; None starts a local one.")
     cpus_per_cell: int = Field(1, ge=1, description="CPU threads per cell (also torch threads).")
-    gpus_per_cell: float = Field(0, ge=0, description="GPUs per cell (Ray resource request).")
+    gpus_per_cell: float = Field(
+        0,
+        ge=0,
+        description="GPUs per cell: the Ray resource request; 2 or more also finetunes the "
+        "cell in that many processes (one per GPU, through accelerate); a fraction shares a "
+        "GPU within one process.",
+    )
     max_retries: int = Field(1, ge=0, description="Ray retries of a failed cell.")
 
 
