@@ -311,4 +311,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from tasktransfer.cli.quiet import quiet_libraries
+
+    with quiet_libraries():  # the figures only, as the CLI prints them
+        main()
