@@ -35,6 +35,35 @@ def test_cliques_positive_and_negative_with_run_support():
     assert all(e["support"] == 1.0 for e in out["edges"]["negative"])
 
 
+def test_each_edge_carries_an_exact_sign_test_across_runs():
+    out = cliques(_runs(), TASKS)
+    by_pair = {tuple(e["tasks"]): e for e in out["edges"]["positive"]}
+    # A-B held in 1 of 2 runs: P(Bin(2, 1/2) >= 1) = 3/4; the others 2 of 2: 1/4.
+    assert (by_pair["A", "B"]["held"], by_pair["A", "B"]["n_runs"]) == (1, 2)
+    assert by_pair["A", "B"]["p"] == 0.75 and by_pair["A", "C"]["p"] == 0.25
+    # Two runs can never make an edge significant, so no clique is.
+    assert out["significant"] == {"positive": [False], "negative": [False]}
+    assert out["alpha"] == 0.05
+
+
+def test_a_clique_is_significant_when_every_edge_is_and_q_counts_every_pair():
+    runs = np.zeros((5, 5, 5))
+    for i, j in [(0, 1), (0, 2), (1, 2)]:
+        runs[:, i, j] = runs[:, j, i] = 0.3
+    out = cliques(runs, TASKS)
+    # 5 of 5 runs: p = 2**-5 < 0.05 for each of the three edges.
+    assert [e["p"] for e in out["edges"]["positive"]] == [1 / 32] * 3
+    assert out["significant"]["positive"] == [True]
+    # BH over the 10 pairs of 5 tasks (7 of them held in no run, p = 1): the three smallest
+    # share q = (1/32) * 10 / 3, above 0.05 although each p is below it.
+    assert [e["q"] for e in out["edges"]["positive"]] == pytest.approx([10 / 96] * 3)
+    # One run breaking one direction of A-B leaves 4 of 5: p = 6/32, and the clique falls.
+    runs[0, 0, 1] = -0.3
+    out = cliques(runs, TASKS)
+    assert out["positive"] == [["A", "B", "C"]] and out["significant"]["positive"] == [False]
+    assert out["edges"]["positive"][0]["p"] == pytest.approx(6 / 32)
+
+
 def test_tau_removes_weak_edges_and_breaks_the_clique():
     out = cliques(_runs(), TASKS, tau=0.2)
     assert out["positive"] == []  # A->B averages 0.1 < 0.2

@@ -121,6 +121,130 @@ def test_every_task_has_every_persona_statistic_and_p_value(result):
     assert all(pooled["tests"][t]["donor_p"] < 0.01 for t in pooled["donor"])
 
 
+# The paper's per-model lists (its Wilcoxon over 48 (task, run) pairs), most significant first.
+PAPER_PERSONAS = {
+    "3B": {
+        "donor": [
+            "Jigsaw",
+            "Counting",
+            "Semantic_Correspondence",
+            "Visual_Similarity",
+            "Art_Style",
+            "Forensic_Detection",
+        ],
+        "pirate": [
+            "Visual_Correspondence",
+            "Spatial_Relation",
+            "Object_Localization",
+            "Multi-view_Reasoning",
+            "Semantic_Correspondence",
+            "Functional_Correspondence",
+            "Relative_Depth",
+        ],
+        "sponge": ["Relative_Depth", "Relative_Reflectance", "Visual_Similarity"],
+        "sieve": [
+            "Spatial_Relation",
+            "Art_Style",
+            "Forensic_Detection",
+            "Visual_Similarity",
+            "Counting",
+        ],
+    },
+    "7B": {
+        "donor": [
+            "Semantic_Correspondence",
+            "Visual_Correspondence",
+            "Art_Style",
+            "Visual_Similarity",
+            "Multi-view_Reasoning",
+        ],
+        "pirate": [
+            "Object_Localization",
+            "Functional_Correspondence",
+            "Counting",
+            "Forensic_Detection",
+        ],
+        "sponge": [
+            "Relative_Depth",
+            "Art_Style",
+            "Jigsaw",
+            "Visual_Similarity",
+            "Spatial_Relation",
+        ],
+        "sieve": [
+            "Visual_Correspondence",
+            "Visual_Similarity",
+            "Jigsaw",
+            "Semantic_Correspondence",
+        ],
+    },
+    "32B": {
+        "donor": [
+            "Semantic_Correspondence",
+            "Counting",
+            "Multi-view_Reasoning",
+            "Relative_Depth",
+            "Visual_Correspondence",
+        ],
+        "pirate": ["Jigsaw", "Visual_Similarity", "Relative_Depth", "Visual_Correspondence"],
+        "sponge": ["Visual_Similarity", "Art_Style", "Visual_Correspondence", "Relative_Depth"],
+        "sieve": [
+            "Object_Localization",
+            "Forensic_Detection",
+            "Multi-view_Reasoning",
+            "Semantic_Correspondence",
+        ],
+    },
+}
+POOLED = {
+    "donor": ["Semantic_Correspondence"],
+    "pirate": ["Functional_Correspondence"],
+    "sponge": ["Visual_Similarity", "Relative_Depth", "Relative_Reflectance"],
+    "sieve": ["Forensic_Detection"],
+}
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_paper_option_reproduces_the_papers_per_model_personas(result, size):
+    models, _ = result
+    analysis = analyze(models, persona_test="paper")
+    found = analysis["models"][f"qwen-2.5vl-{size}-instruct"]["personas"]
+    assert found["test"] == "paper" and found["n_units"] == 4
+    assert {p: found[p] for p in PAPER_PERSONAS[size]} == PAPER_PERSONAS[size]
+    # 12 other tasks x 4 runs, treated as independent.
+    assert found["tests"]["Counting"]["donor_n"] == 48
+    assert {p: analysis["pooled"]["personas"][p] for p in POOLED} == POOLED
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_run_level_default_supports_no_per_model_persona_from_four_runs(result, size):
+    _, analysis = result
+    found = analysis["models"][f"qwen-2.5vl-{size}-instruct"]["personas"]
+    assert found["test"] == "run" and found["n_units"] == 4
+    # The smallest one-sided p of a sign-flip test over 4 runs is 2**-4 = 0.0625 > 0.05.
+    assert all(found[p] == [] for p in ("donor", "pirate", "sponge", "sieve"))
+    assert min(t["donor_p"] for t in found["tests"].values()) == 1 / 16
+    assert all(t["donor_q"] >= t["donor_p"] for t in found["tests"].values())
+
+
+def test_the_pooled_personas_stay_under_either_per_model_test(result):
+    _, analysis = result
+    pooled = analysis["pooled"]["personas"]
+    assert {p: pooled[p] for p in POOLED} == POOLED
+    assert pooled["n_units"] == 12  # 3 models x 4 runs
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_no_clique_edge_is_significant_from_four_runs(result, size):
+    _, analysis = result
+    found = analysis["models"][f"qwen-2.5vl-{size}-instruct"]["cliques"]
+    for sign in ("positive", "negative"):
+        assert found["significant"][sign] == [False] * len(found[sign])
+        for edge in found["edges"][sign]:
+            assert edge["n_runs"] == 4 and edge["support"] == edge["held"] / 4
+            assert edge["p"] >= 1 / 16 and edge["q"] >= edge["p"]
+
+
 def test_scale_orders_the_three_sizes(result):
     _, analysis = result
     assert list(analysis["scale"]) == [f"qwen-2.5vl-{s}-instruct" for s in SIZES]

@@ -91,7 +91,7 @@ def test_every_production_unit_shows_in_its_place(study_dir):
         "Transfer matrix",
         "Transfer graph",
         "Transferability and malleability",
-        "Personas (one-sided Wilcoxon over runs, α = 0.05)",
+        "Personas (sign-flip over runs, α = 0.05)",
         "Cliques (mean PGF beyond ±0.0 in both directions, three or more tasks)",
         "Categories",
     ]

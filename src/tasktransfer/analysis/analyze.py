@@ -24,6 +24,7 @@ def analyze(
     include_diagonal: bool = False,
     tau: float = 0.0,
     alpha: float = 0.05,
+    persona_test: str = "run",
     pooled_alpha: float = 0.01,
     threshold: float = 0.25,
     sizes: Mapping[str, float] | None = None,
@@ -42,7 +43,11 @@ def analyze(
     tau : float, default=0.0
         Clique margin (see :func:`tasktransfer.analysis.cliques`).
     alpha : float, default=0.05
-        Significance level of the per-model persona tests.
+        Significance level of the per-model persona tests and of the clique edges' tests.
+    persona_test : {"run", "paper"}, default="run"
+        The per-model persona test: ``"run"``, a sign-flip test whose unit is the run;
+        ``"paper"``, the paper's Wilcoxon over (task, run) pairs (see
+        :func:`tasktransfer.analysis.personas`).
     pooled_alpha : float, default=0.01
         Significance level of the pooled persona tests (several models only).
     threshold : float, default=0.25
@@ -74,6 +79,7 @@ def analyze(
         include_diagonal=include_diagonal,
         tau=tau,
         alpha=alpha,
+        persona_test=persona_test,
         pooled_alpha=pooled_alpha,
         threshold=threshold,
     )

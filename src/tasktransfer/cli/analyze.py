@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -43,7 +43,17 @@ def analyze(
         bool, typer.Option("--include-diagonal", help="Count the in-task gain in Δ and Θ.")
     ] = False,
     tau: Annotated[float, typer.Option(help="Clique margin: mean PGF beyond ±tau.")] = 0.0,
-    alpha: Annotated[float, typer.Option(help="Significance level of persona tests.")] = 0.05,
+    alpha: Annotated[
+        float, typer.Option(help="Significance level of persona and clique-edge tests.")
+    ] = 0.05,
+    persona_test: Annotated[
+        Literal["run", "paper"],
+        typer.Option(
+            "--persona-test",
+            help="Per-model persona test: 'run' (sign-flip over runs, the run as the unit) "
+            "or 'paper' (the paper's Wilcoxon over (task, run) pairs).",
+        ),
+    ] = "run",
     pooled_alpha: Annotated[
         float, typer.Option(help="Significance level of the pooled persona tests.")
     ] = 0.01,
@@ -92,6 +102,7 @@ def analyze(
             include_diagonal=include_diagonal,
             tau=tau,
             alpha=alpha,
+            persona_test=persona_test,
             pooled_alpha=pooled_alpha,
             threshold=threshold,
         )

@@ -44,6 +44,7 @@ def analyze_to_folder(
     include_diagonal: bool = False,
     tau: float = 0.0,
     alpha: float = 0.05,
+    persona_test: str = "run",
     pooled_alpha: float = 0.01,
     threshold: float = 0.25,
     study_dir: str | Path | None = None,
@@ -64,7 +65,7 @@ def analyze_to_folder(
     reference_dir : str or Path or None, default=None
         Folder holding the published tables (else ``TASKTRANSFER_REFERENCE_DIR``, else
         download).
-    ceilings, sizes, include_diagonal, tau, alpha, pooled_alpha, threshold
+    ceilings, sizes, include_diagonal, tau, alpha, persona_test, pooled_alpha, threshold
         See :func:`tasktransfer.analysis.analyze` and
         :func:`tasktransfer.analysis.read_inputs`.
     study_dir : str or Path or None, default=None
@@ -91,6 +92,7 @@ def analyze_to_folder(
         include_diagonal=include_diagonal,
         tau=tau,
         alpha=alpha,
+        persona_test=persona_test,
         pooled_alpha=pooled_alpha,
         threshold=threshold,
         sizes=sizes,

@@ -30,6 +30,11 @@ def _csv_text(header, rows) -> str:
     return buffer.getvalue()
 
 
+# Each persona's raw p and its Benjamini-Hochberg q; an analysis.json written before the
+# q-values existed has none, written "nan".
+PQ = ("p", "q")
+
+
 def _number(value) -> str:
     # repr round-trips a float exactly; NaN (undefined at the ceiling) is written "nan".
     return "nan" if value is None or not math.isfinite(value) else repr(float(value))
@@ -65,13 +70,13 @@ def write_pgf_mean_csv(entry: ModelEntry, path: str | Path) -> Path:
 
 def write_transferability_csv(entry: ModelEntry, path: str | Path) -> Path:
     """Delta/Theta of every task with its persona p-values."""
-    header = ("task", *TRANSFERABILITY_METRICS, *(f"{p}_p" for p in PERSONAS))
+    header = ("task", *TRANSFERABILITY_METRICS, *(f"{p}_{k}" for p in PERSONAS for k in PQ))
     values, tests = transferability.of(entry), personas.of(entry)["tests"]
     rows = [
         (
             task,
             *(_number(values[task][m]) for m in TRANSFERABILITY_METRICS),
-            *(_number(tests[task][f"{p}_p"]) for p in PERSONAS),
+            *(_number(tests[task].get(f"{p}_{k}")) for p in PERSONAS for k in PQ),
         )
         for task in entry.tasks
     ]

@@ -12,7 +12,7 @@ import dataclasses
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from tasktransfer.analysis.tables import ModelRuns
 from tasktransfer.contracts.analysis import Analysis, ModelEntry
@@ -27,6 +27,7 @@ class Options:
     include_diagonal: bool = False
     tau: float = 0.0
     alpha: float = 0.05
+    persona_test: Literal["run", "paper"] = "run"
     pooled_alpha: float = 0.01
     threshold: float = 0.25
 

@@ -1,34 +1,74 @@
 """Cliques: groups of three or more tasks that help (or hurt) each other both ways.
 
 An edge joins two tasks when the mean PGF passes ``tau`` in both directions; every maximal
-clique is reported, largest first, with the share of runs in which each edge held
-(:func:`tasktransfer.analysis.cliques`).
+clique is reported, largest first, with the share of runs in which each edge held, each
+edge's sign test across runs (p, and q after Benjamini-Hochberg) and whether the clique is
+significant, every edge being so (:func:`tasktransfer.analysis.cliques`). A clique none of
+whose edges holds in most runs is always named as such.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import combinations
 
 from tasktransfer.analysis.graphs import cliques
 from tasktransfer.analysis.tables import ModelRuns
 from tasktransfer.contracts.analysis import Analysis, ModelEntry
 from tasktransfer.units.base import AnalysisUnit, Contribution, Options, ReportSection, fragment
-from tasktransfer.units.text import TOP
+from tasktransfer.units.text import TOP, fmt_p, plural
 
 KEY = "cliques"
 SIGNS = (("positive", "help"), ("negative", "hurt"))
 
 
 def of(entry: ModelEntry) -> dict:
-    """``positive``/``negative`` (lists of cliques), their ``edges`` with ``support``, ``tau``."""
+    """``positive``/``negative`` (lists of cliques), their ``edges`` with ``support`` and
+    sign tests, ``significant`` (per clique), ``tau``, ``alpha``."""
     return entry.sections[KEY]
 
 
 def compute(models: Sequence[ModelRuns], analysis: Analysis, options: Options) -> Contribution:
-    """Per model: the positive and negative cliques with each edge's run support."""
+    """Per model: the positive and negative cliques with each edge's run support and test."""
     return Contribution(
-        models={m.model: {KEY: cliques(m.pgf, m.tasks, tau=options.tau)} for m in models}
+        models={
+            m.model: {KEY: cliques(m.pgf, m.tasks, tau=options.tau, alpha=options.alpha)}
+            for m in models
+        }
     )
+
+
+def describe(found: dict, sign: str, k: int) -> str:
+    """Clique ``k`` of ``sign`` with the range of its edges' run support and its verdict.
+
+    Examples
+    --------
+    >>> edge = lambda a, b, s: {"tasks": [a, b], "support": s, "p": 0.5, "q": 0.9}
+    >>> found = {"positive": [["A", "B", "C"]], "significant": {"positive": [False]},
+    ...          "edges": {"positive": [edge("A", "B", 0.25), edge("A", "C", 0.5),
+    ...                                 edge("B", "C", 0.0)]}}
+    >>> describe(found, "positive", 0)
+    '{A, B, C} (edges hold in 0%–50% of runs; no edge holds in most runs; not significant)'
+    """
+    clique = found[sign][k]
+    support = _clique_support(found, sign, clique)
+    parts = [f"edges hold in {_span(support)} of runs"] if support else []
+    weak = sum(1 for x in support if x <= 0.5)
+    if support and weak == len(support):
+        parts.append("no edge holds in most runs")
+    elif weak:
+        parts.append(f"{weak} of {len(support)} edges hold in at most half of the runs")
+    significant = found.get("significant", {}).get(sign)
+    if significant is not None:
+        parts.append("significant" if significant[k] else "not significant")
+    return "{" + ", ".join(clique) + "}" + (f" ({'; '.join(parts)})" if parts else "")
+
+
+def _clique_support(found: dict, sign: str, clique: list[str]) -> list[float]:
+    """The run support of each edge of ``clique`` (undefined ones left out)."""
+    support = {frozenset(e["tasks"]): e["support"] for e in found["edges"][sign]}
+    shares = (support.get(frozenset(pair)) for pair in combinations(clique, 2))
+    return [s for s in shares if s is not None]
 
 
 def model_findings(label: str, entry: ModelEntry, analysis: Analysis) -> list[str]:
@@ -39,19 +79,36 @@ def model_findings(label: str, entry: ModelEntry, analysis: Analysis) -> list[st
         if not listed:
             parts.append(f"no {sign} clique of three or more tasks")
             continue
-        support = [e["support"] for e in found["edges"][sign] if e["support"] is not None]
-        named = "; ".join("{" + ", ".join(c) + "}" for c in listed[:TOP])
+        named = "; ".join(describe(found, sign, k) for k in range(min(TOP, len(listed))))
         more = f" and {len(listed) - TOP} more" if len(listed) > TOP else ""
-        held = f", each edge holding in {_span(support)} of runs" if support else ""
+        weak = sum(1 for c in listed if (s := _clique_support(found, sign, c)) and max(s) <= 0.5)
+        counts = []
+        if "significant" in found:
+            counts.append(f"{sum(found['significant'][sign])} significant")
+        if weak:
+            counts.append(f"{weak} with no edge holding in most runs")
         parts.append(
             f"{len(listed)} {sign} clique(s) of tasks that {word} each other both ways, "
-            f"largest first: {named}{more}{held}"
+            f"largest first: {named}{more}" + (f" ({', '.join(counts)})" if counts else "")
         )
-    return [
-        f"**Cliques** (mean PGF beyond ±{found.get('tau', 0)} in both directions): "
-        + "; ".join(parts)
-        + "."
-    ]
+    return [f"**Cliques** ({_test(found)}): " + "; ".join(parts) + "."]
+
+
+def _test(found: dict) -> str:
+    """How the edges were drawn and tested, in words."""
+    drawn = f"mean PGF beyond ±{found.get('tau', 0)} in both directions"
+    if "alpha" not in found:  # written before the edges were tested
+        return drawn
+    runs = max((e["n_runs"] for es in found["edges"].values() for e in es), default=0)
+    if not runs:
+        return f"{drawn}; each edge's sign tested across runs, α = {found['alpha']}"
+    floor = 2.0**-runs
+    cannot = "; no edge can be significant" if floor >= found["alpha"] else ""
+    return (
+        f"{drawn}; each edge's sign tested across {plural(runs, 'run')} by a one-sided "
+        f"sign test, α = {found['alpha']}, q = Benjamini-Hochberg; smallest attainable "
+        f"p = 2^-{runs} = {fmt_p(floor)}{cannot}; per-question predictions not used"
+    )
 
 
 def _span(support: list[float]) -> str:
@@ -59,26 +116,44 @@ def _span(support: list[float]) -> str:
 
     Examples
     --------
-    >>> _span([0.5, 1.0, 0.75])
-    '50%–100%'
+    >>> _span([0.5, 1.0, 0.75]), _span([1.0, 1.0])
+    ('50%–100%', '100%')
     """
-    return f"{min(support):.0%}–{max(support):.0%}"
+    low, high = f"{min(support):.0%}", f"{max(support):.0%}"
+    return low if low == high else f"{low}–{high}"
 
 
 def model_section(label: str, entry: ModelEntry, analysis: Analysis, prefix: str) -> ReportSection:
     found = of(entry)
     listed = []
     for sign, _ in SIGNS:
-        support = [e["support"] for e in found.get("edges", {}).get(sign, [])]
-        support = [s for s in support if s is not None]
-        listed.append((sign, found[sign], _span(support) if support else None))
+        edges = found.get("edges", {}).get(sign, [])
+        rows = [
+            (
+                " – ".join(e["tasks"]),
+                f"{e['support']:.0%}" if e["support"] is not None else "n/a",
+                fmt_p(e.get("p")),
+                fmt_p(e.get("q")),
+                bool(e.get("significant")),
+            )
+            for e in edges
+        ]
+        described = [describe(found, sign, k) for k in range(len(found[sign]))]
+        listed.append((sign, described, rows))
     html = fragment(
-        """<ul>
-{% for sign, found, support in listed %}
-<li>{{ found | length }} {{ sign }}{% if support %} (each edge held in {{ support }} of runs){% endif %}{% if found %}:
-<ul>{% for c in found %}<li>{{ c | join(", ") }}</li>{% endfor %}</ul>{% endif %}</li>
+        """<p class="meta">{{ test }}.</p>
+<ul>
+{% for sign, found, rows in listed %}
+<li>{{ found | length }} {{ sign }}{% if found %}:
+<ul>{% for c in found %}<li>{{ c }}</li>{% endfor %}</ul>{% endif %}
+{% if rows and tested %}<details><summary>{{ rows | length }} {{ sign }} edges: run support and sign test</summary>
+<table><tr><th>edge</th><th>runs held</th><th>p</th><th>q</th></tr>
+{% for edge, support, p, q, sig in rows %}<tr><td>{{ edge }}</td><td>{{ support }}</td><td{% if sig %} class="sig"{% endif %}>{{ p }}</td><td>{{ q }}</td></tr>
+{% endfor %}</table></details>{% endif %}</li>
 {% endfor %}
 </ul>""",  # noqa: E501
+        test=_test(found),
+        tested="alpha" in found,
         listed=listed,
     )
     title = (

@@ -1,9 +1,11 @@
 """Personas: donors, pirates, sponges and sieves, per model and pooled across models.
 
-Per model, one-sided Wilcoxon tests of each task's per-run Δ/Θ against every other task's;
-across several models, each (model, run)'s task minus the mean of the other tasks, on the
-tasks every model shares (``DESIGN.md``). Every task's p-value is reported, not only the
-winners'.
+Per model, by default a sign-flip test over the runs of each run's task minus the mean of
+the other tasks (the run is the unit); with ``persona_test="paper"`` the paper's Wilcoxon
+over every (task, run) pair. Across several models, each (model, run)'s task minus the mean
+of the other tasks, on the tasks every model shares (``DESIGN.md``). Every task's p-value
+and its Benjamini-Hochberg q-value are reported, not only the winners', with the test's
+name and its number of independent units (:mod:`tasktransfer.analysis.personas`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from tasktransfer.analysis.tables import ModelRuns
 from tasktransfer.contracts.analysis import Analysis, ModelEntry
 from tasktransfer.units import transferability as transferability_unit
 from tasktransfer.units.base import AnalysisUnit, Contribution, Options, ReportSection, fragment
-from tasktransfer.units.text import SYMBOL, TOP, fmt, fmt_p
+from tasktransfer.units.text import SYMBOL, TOP, fmt, fmt_p, plural
 
 KEY, POOLED = "personas", "pooled"
 MEANING = {
@@ -45,7 +47,12 @@ def compute(models: Sequence[ModelRuns], analysis: Analysis, options: Options) -
     }
     out = Contribution(
         models={
-            m.model: {KEY: personas(per_run[m.model], m.tasks, alpha=options.alpha)} for m in models
+            m.model: {
+                KEY: personas(
+                    per_run[m.model], m.tasks, alpha=options.alpha, test=options.persona_test
+                )
+            }
+            for m in models
         }
     )
     if len(models) > 1:
@@ -62,31 +69,78 @@ def compute(models: Sequence[ModelRuns], analysis: Analysis, options: Options) -
     return out
 
 
+def describe(found: dict) -> str:
+    """The test behind ``found`` (a :func:`of` value), with its independent units, in words.
+
+    Results written before the test was recorded are the paper's Wilcoxon.
+
+    Examples
+    --------
+    >>> describe({"test": "run", "n_units": 4})
+    'one-sided sign-flip test over 4 runs, the run as the unit; smallest attainable p = 2^-4 = 0.062'
+    >>> describe({"test": "paper", "n_units": 4, "tests": {"A": {"donor_n": 48}}})
+    "the paper's test: one-sided Wilcoxon over 48 (task, run) pairs, treated as independent though from 4 runs"
+    """  # noqa: E501
+    test, runs = found.get("test", "paper"), found.get("n_units")
+    if test == "run":
+        return (
+            f"one-sided sign-flip test over {plural(runs, 'run')}, the run as the unit; "
+            f"smallest attainable p = 2^-{runs} = {fmt_p(2.0**-runs)}"
+        )
+    pairs = max((t.get("donor_n", 0) for t in found.get("tests", {}).values()), default=0)
+    if not runs or not pairs:
+        return "the paper's test: one-sided Wilcoxon over (task, run) pairs"
+    return (
+        f"the paper's test: one-sided Wilcoxon over {pairs} (task, run) pairs, treated as "
+        f"independent though from {plural(runs, 'run')}"
+    )
+
+
 def model_findings(label: str, entry: ModelEntry, analysis: Analysis) -> list[str]:
     found = of(entry)
-    return [
-        _sentence(entry, found, persona, metric, found["alpha"])
-        for persona, (metric, _) in PERSONAS.items()
+    lines = [f"**Persona test**: {describe(found)}; α = {found['alpha']}, q = Benjamini-Hochberg."]
+    if found.get("test") == "run" and 2.0 ** -found["n_units"] >= found["alpha"]:
+        lines[0] += (
+            f" With {plural(found['n_units'], 'run')} no task can reach p < α: "
+            "nothing here is significant, whatever the data."
+        )
+    return lines + [
+        _sentence(entry, found, persona, metric) for persona, (metric, _) in PERSONAS.items()
     ]
 
 
-def _sentence(entry: ModelEntry, found: dict, persona: str, metric: str, alpha: float) -> str:
+def _sentence(entry: ModelEntry, found: dict, persona: str, metric: str) -> str:
     tests, winners = found["tests"], found[persona]
     values = transferability_unit.of(entry)
-    head = f"**{PLURAL[persona]}** ({SYMBOL[metric]}, one-sided Wilcoxon, α = {alpha}):"
+    head = f"**{PLURAL[persona]}** ({SYMBOL[metric]}):"
 
     def named(task):
         p = tests[task][f"{persona}_p"]
-        return f"{task} ({SYMBOL[metric]} = {fmt(values[task][metric])}, p = {fmt_p(p)})"
+        return (
+            f"{task} ({SYMBOL[metric]} = {fmt(values[task][metric])}, p = {fmt_p(p)}"
+            f"{_q(tests[task], persona)})"
+        )
 
     if not winners:
         ranked = [t for t in tests if tests[t][f"{persona}_p"] is not None]
         if not ranked:
             return f"{head} not testable (no finite values)."
-        best = min(ranked, key=lambda t: tests[t][f"{persona}_p"])
-        return f"{head} none is significant; the closest is {named(best)}."
+        # Among equal p-values (with few runs, many tasks share the smallest), the largest
+        # statistic in the persona's direction is the closest.
+        side = 1.0 if PERSONAS[persona][1] == "greater" else -1.0
+        best = min(
+            ranked, key=lambda t: (tests[t][f"{persona}_p"], -side * tests[t][f"{persona}_stat"])
+        )
+        tied = sum(1 for t in ranked if tests[t][f"{persona}_p"] == tests[best][f"{persona}_p"])
+        also = f"; {tied} tasks share that p" if tied > 1 else ""
+        return f"{head} none is significant; the closest is {named(best)}{also}."
     more = f", and {len(winners) - TOP} more" if len(winners) > TOP else ""
-    return f"{head} {', '.join(named(t) for t in winners[:TOP])}{more}: {MEANING[persona]}."
+    qs = [tests[t].get(f"{persona}_q") for t in winners]
+    fdr = sum(1 for q in qs if q is not None and q < found["alpha"])
+    return (
+        f"{head} {', '.join(named(t) for t in winners[:TOP])}{more}: {MEANING[persona]} "
+        f"({fdr} of {len(winners)} also at q < α)."
+    )
 
 
 def findings(analysis: Analysis) -> list[str]:
@@ -97,20 +151,36 @@ def findings(analysis: Analysis) -> list[str]:
     items = []
     for persona in PERSONAS:
         listed = ", ".join(
-            f"{t} (p = {fmt_p(found['tests'][t][persona + '_p'])})" for t in found[persona]
+            f"{t} (p = {fmt_p(found['tests'][t][persona + '_p'])}{_q(found['tests'][t], persona)})"
+            for t in found[persona]
         )
         items.append(f"- {PLURAL[persona]}: {listed or 'none'}")
+    units = f", {found['n_units']} (model, run) units" if "n_units" in found else ""
     return [
         "## Across models",
         f"Pooled over {', '.join(pooled['models'])} (each run's task minus the mean of the "
-        f"other tasks, one-sided Wilcoxon, α = {found['alpha']}):",
+        f"other tasks, one-sided Wilcoxon{units}, α = {found['alpha']}):",
         "\n".join(items),
     ]
 
 
+def _q(tests: dict, persona: str) -> str:
+    """``", q = 0.012"``; empty for results written before q-values existed."""
+    key = f"{persona}_q"
+    return f", q = {fmt_p(tests[key])}" if key in tests else ""
+
+
 def _pvalues(found: dict, task: str) -> list[tuple[str, bool]]:
-    """Each persona's p-value of ``task``, and whether the task is that persona."""
-    return [(fmt_p(found["tests"][task][f"{p}_p"]), task in found[p]) for p in PERSONAS]
+    """Each persona's ``p / q`` of ``task``, and whether the task is that persona."""
+    tests = found["tests"][task]
+    return [
+        (
+            fmt_p(tests[f"{p}_p"])
+            + ("" if f"{p}_q" not in tests else f" / {fmt_p(tests[f'{p}_q'])}"),
+            task in found[p],
+        )
+        for p in PERSONAS
+    ]
 
 
 def model_section(label: str, entry: ModelEntry, analysis: Analysis, prefix: str) -> ReportSection:
@@ -127,20 +197,27 @@ def model_section(label: str, entry: ModelEntry, analysis: Analysis, prefix: str
     html = fragment(
         """<p class="hint">A donor helps the others more than the rest do (Δ+), a pirate hurts
 them more (Δ−), a sponge gains more from the others (Θ+), a sieve loses more (Θ−).
-Highlighted: p &lt; α.</p>
+Each cell: p / q (q: Benjamini-Hochberg over the tasks). Highlighted: p &lt; α.</p>
+<p class="meta">Test: {{ test }}.</p>
 <p>{% for persona, found in winners %}<strong>{{ persona }}s:</strong> {{ found | join(", ") if found else "none" }}{% if not loop.last %}; {% endif %}{% endfor %}.</p>
 <table>
-<tr><th>task</th>{% for s in symbols %}<th>{{ s }}</th>{% endfor %}{% for p in personas %}<th>{{ p }} p</th>{% endfor %}</tr>
+<tr><th>task</th>{% for s in symbols %}<th>{{ s }}</th>{% endfor %}{% for p in personas %}<th>{{ p }} p / q</th>{% endfor %}</tr>
 {% for task, abbrev, metrics, pvalues in rows %}
 <tr><td><abbr title="{{ task }}">{{ abbrev }}</abbr> {{ task }}</td>{% for v in metrics %}<td>{{ v }}</td>{% endfor %}{% for p, sig in pvalues %}<td{% if sig %} class="sig"{% endif %}>{{ p }}</td>{% endfor %}</tr>
 {% endfor %}
 </table>""",  # noqa: E501
+        test=describe(found),
         winners=[(p, found[p]) for p in PERSONAS],
         symbols=[SYMBOL[m] for m in TRANSFERABILITY_METRICS],
         personas=list(PERSONAS),
         rows=rows,
     )
-    return ReportSection(f"Personas (one-sided Wilcoxon over runs, α = {found['alpha']})", html)
+    test = (
+        "Wilcoxon over (task, run) pairs, as in the paper"
+        if found.get("test", "paper") == "paper"
+        else "sign-flip over runs"
+    )
+    return ReportSection(f"Personas ({test}, α = {found['alpha']})", html)
 
 
 def section(analysis: Analysis) -> ReportSection | None:
@@ -150,9 +227,9 @@ def section(analysis: Analysis) -> ReportSection | None:
     found = pooled["personas"]
     html = fragment(
         """<p class="meta">Pooled over {{ models | join(", ") }}: each run's task minus the
-mean of the other tasks.</p>
+mean of the other tasks, one-sided Wilcoxon. Each cell: p / q (Benjamini-Hochberg).</p>
 <table>
-<tr><th>task</th>{% for p in personas %}<th>{{ p }} p</th>{% endfor %}</tr>
+<tr><th>task</th>{% for p in personas %}<th>{{ p }} p / q</th>{% endfor %}</tr>
 {% for task, pvalues in rows %}
 <tr><td>{{ task }}</td>{% for p, sig in pvalues %}<td{% if sig %} class="sig"{% endif %}>{{ p }}</td>{% endfor %}</tr>
 {% endfor %}
