@@ -94,10 +94,12 @@ def test_every_production_unit_shows_in_its_place(study_dir):
         "Personas (sign-flip over runs, α = 0.05)",
         "Cliques (mean PGF beyond ±0.0 in both directions, three or more tasks)",
         "Categories",
+        "Confidence intervals",
+        "PGF, raw gain and the floor",
     ]
     positions = [html.index(f"<h3>{t}</h3>") for t in titles]
     assert positions == sorted(positions)
     assert [u.name for u in UNITS] == [
         "pgf", "graph", "transferability", "personas", "cliques", "categories", "scale",
-        "selection",
+        "selection", "uncertainty", "views",
     ]  # fmt: skip

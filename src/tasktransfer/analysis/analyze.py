@@ -14,6 +14,7 @@ from tasktransfer.analysis.categories import parse_size
 from tasktransfer.analysis.metrics import mean_std
 from tasktransfer.analysis.tables import ModelRuns
 from tasktransfer.contracts.analysis import Analysis, ModelEntry
+from tasktransfer.contracts.results import Prediction
 from tasktransfer.tasks import REGISTRY, Registry, UnknownTaskError
 
 
@@ -29,6 +30,11 @@ def analyze(
     threshold: float = 0.25,
     sizes: Mapping[str, float] | None = None,
     units: Sequence | None = None,
+    ceilings: Mapping[str, float] | None = None,
+    predictions: Mapping[str, Sequence[Prediction]] | None = None,
+    n_resamples: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
 ) -> dict:
     """Analyse the PGF of each model, pool personas across models, and trace scale.
 
@@ -56,6 +62,14 @@ def analyze(
         Model size in billions per label, for labels that do not name their size.
     units : sequence of AnalysisUnit or None, default=None
         The analyses to run, in order; None means :data:`tasktransfer.units.UNITS`.
+    ceilings : mapping of str to float or None, default=None
+        The per-task ceilings the tables were read with (recorded; the bootstrap uses them).
+    predictions : mapping of str to sequence of Prediction or None, default=None
+        Per-question records by model label (a study's ``predictions.jsonl``): with them,
+        every PGF, Δ/Θ and in-task gain gets a confidence interval
+        (:func:`tasktransfer.analysis.bootstrap.bootstrap_intervals`).
+    n_resamples, confidence, seed
+        The bootstrap's resamples, interval level and random seed.
 
     Returns
     -------
@@ -82,6 +96,11 @@ def analyze(
         persona_test=persona_test,
         pooled_alpha=pooled_alpha,
         threshold=threshold,
+        ceilings=dict(ceilings or {}),
+        n_resamples=n_resamples,
+        confidence=confidence,
+        seed=seed,
+        predictions=dict(predictions or {}),
     )
     sizes = dict(sizes or {})
     analysis = Analysis(

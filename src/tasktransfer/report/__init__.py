@@ -70,7 +70,8 @@ def analyze_to_folder(
         :func:`tasktransfer.analysis.read_inputs`.
     study_dir : str or Path or None, default=None
         The study folder the inputs came from; the page then shows its answer letters,
-        configuration and environment (see :func:`render_folder`).
+        configuration and environment (see :func:`render_folder`), and its
+        ``predictions.jsonl`` gives every number a confidence interval.
     units : sequence of AnalysisUnit or None, default=None
         The analyses to run and show; None means :data:`tasktransfer.units.UNITS`.
 
@@ -86,6 +87,7 @@ def analyze_to_folder(
     read = read_inputs(
         inputs, models=models, registry=registry, ceilings=ceilings, reference_dir=reference_dir
     )
+    predictions = _predictions(study_dir)
     result = analyze(
         read,
         registry=registry,
@@ -97,9 +99,10 @@ def analyze_to_folder(
         threshold=threshold,
         sizes=sizes,
         units=units,
+        ceilings=ceilings,
+        predictions=predictions,
     )
     analysis = Analysis.from_json(result)
-    analysis.options["ceilings"] = dict(ceilings or {})
     layout = AnalysisLayout(Path(out_dir))
     names = slugs([m.model for m in read])
     for m in read:
@@ -108,6 +111,18 @@ def analyze_to_folder(
         write_pgf_csv(m, files.pgf)
     write_json(analysis.to_json(), layout.analysis_json)
     return render_folder(layout.root, study_dir=study_dir, units=units)
+
+
+def _predictions(study_dir: str | Path | None) -> dict[str, list]:
+    """A study's per-question records by model label; none without a study or the file."""
+    from tasktransfer.contracts import StudyLayout, read_predictions
+
+    if study_dir is None or not StudyLayout(Path(study_dir)).predictions.is_file():
+        return {}
+    out: dict[str, list] = {}
+    for record in read_predictions(StudyLayout(Path(study_dir)).predictions):
+        out.setdefault(record.model, []).append(record)
+    return out
 
 
 def render_folder(

@@ -13,7 +13,9 @@ from tasktransfer.analysis import PERSONAS, TRANSFERABILITY_METRICS, ModelRuns
 from tasktransfer.contracts import PGF_COLUMNS
 from tasktransfer.contracts.analysis import ModelEntry
 from tasktransfer.files import write_atomic
-from tasktransfer.units import personas, transferability
+from tasktransfer.units import personas, transferability, uncertainty
+
+CI = ("ci_low", "ci_high")
 
 __all__ = [
     "write_pgf_csv",
@@ -58,25 +60,43 @@ def write_pgf_csv(model: ModelRuns, path: str | Path) -> Path:
 
 
 def write_pgf_mean_csv(entry: ModelEntry, path: str | Path) -> Path:
-    """The run-mean PGF of one model, one row per (source, target) pair."""
+    """The run-mean PGF of one model, one row per (source, target) pair; with per-question
+    predictions, also its interval (``ci_low``, ``ci_high``)."""
     n_runs = len(entry.runs)
+    header = ("ft_task", "task", "pgf_mean", "pgf_std", "n_runs")
+    with_ci = uncertainty.cell_interval(entry, 0, 0) is not None
+    if with_ci:
+        header += CI
     rows = [
-        (source, target, _number(entry.pgf_mean[i][j]), _number(entry.pgf_std[i][j]), n_runs)
+        (
+            source,
+            target,
+            _number(entry.pgf_mean[i][j]),
+            _number(entry.pgf_std[i][j]),
+            n_runs,
+            *(map(_number, uncertainty.cell_interval(entry, i, j) if with_ci else ())),
+        )
         for i, source in enumerate(entry.tasks)
         for j, target in enumerate(entry.tasks)
     ]
-    return write_atomic(path, _csv_text(("ft_task", "task", "pgf_mean", "pgf_std", "n_runs"), rows))
+    return write_atomic(path, _csv_text(header, rows))
 
 
 def write_transferability_csv(entry: ModelEntry, path: str | Path) -> Path:
-    """Delta/Theta of every task with its persona p-values."""
+    """Delta/Theta of every task with its persona p-values; with per-question predictions,
+    each metric's interval (``<metric>_ci_low``, ``<metric>_ci_high``)."""
+    found = uncertainty.of(entry) or {}
+    bounds = found.get("transferability")
     header = ("task", *TRANSFERABILITY_METRICS, *(f"{p}_{k}" for p in PERSONAS for k in PQ))
+    if bounds:
+        header += tuple(f"{m}_{c}" for m in TRANSFERABILITY_METRICS for c in CI)
     values, tests = transferability.of(entry), personas.of(entry)["tests"]
     rows = [
         (
             task,
             *(_number(values[task][m]) for m in TRANSFERABILITY_METRICS),
             *(_number(tests[task].get(f"{p}_{k}")) for p in PERSONAS for k in PQ),
+            *(_number(bounds[task][m][c]) for m in TRANSFERABILITY_METRICS for c in CI if bounds),
         )
         for task in entry.tasks
     ]

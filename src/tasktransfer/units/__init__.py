@@ -34,6 +34,8 @@ from tasktransfer.units import (
     scale,
     selection,
     transferability,
+    uncertainty,
+    views,
 )
 from tasktransfer.units.base import AnalysisUnit, Contribution, Options, ReportSection, fragment
 
@@ -47,6 +49,8 @@ UNITS: list[AnalysisUnit] = [
     categories.UNIT,
     scale.UNIT,
     selection.UNIT,
+    uncertainty.UNIT,
+    views.UNIT,
 ]
 
 __all__ = ["UNITS", "AnalysisUnit", "Contribution", "Options", "ReportSection", "fragment"]

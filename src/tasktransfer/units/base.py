@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from tasktransfer.analysis.tables import ModelRuns
 from tasktransfer.contracts.analysis import Analysis, ModelEntry
+from tasktransfer.contracts.results import Prediction
 from tasktransfer.tasks import REGISTRY, Registry
 
 
@@ -30,11 +31,20 @@ class Options:
     persona_test: Literal["run", "paper"] = "run"
     pooled_alpha: float = 0.01
     threshold: float = 0.25
+    ceilings: Mapping[str, float] = field(default_factory=dict)
+    n_resamples: int = 1000
+    confidence: float = 0.95
+    seed: int = 0
+    # Per-question records by model label (a study's predictions.jsonl): input, not an option.
+    predictions: Mapping[str, Sequence[Prediction]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        """The options as ``analysis.json`` records them (the registry is not data)."""
+        """The options as ``analysis.json`` records them (the registry and the predictions
+        are not options)."""
         return {
-            f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "registry"
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.name not in ("registry", "predictions")
         }
 
 

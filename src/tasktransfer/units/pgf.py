@@ -90,12 +90,14 @@ def heatmap_figure(label: str, entry: ModelEntry) -> dict:
 
 def _cell_hover(entry: ModelEntry, i: int, j: int) -> str:
     from tasktransfer.report.figures import text
+    from tasktransfer.units import uncertainty
 
     source, target = entry.tasks[i], entry.tasks[j]
     lines = [
         f"<b>{text(source)}</b> → <b>{text(target)}</b>" + (" (in-task)" if i == j else ""),
         f"mean PGF {fmt(entry.pgf_mean[i][j])}, std over runs {fmt(entry.pgf_std[i][j])}",
     ]
+    lines += uncertainty.hover_lines(entry, i, j)
     if entry.pgf_runs:
         lines.append(
             "per run: "

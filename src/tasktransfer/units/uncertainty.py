@@ -1,0 +1,288 @@
+"""Confidence intervals of every PGF, Δ/Θ and in-task gain, from the questions themselves.
+
+A study's ``predictions.jsonl`` says which questions each model state got right; the
+bootstrap (:func:`tasktransfer.analysis.bootstrap.bootstrap_intervals`) resamples them per
+target, paired across the zero-shot and finetuned answers, and gives each run-mean number a
+percentile interval (``ci_low``, ``ci_high``). Published PGF tables and tables of counts
+carry no questions, so they get no intervals, and the report says so. The predictions must
+reproduce the table's accuracies exactly; when they do not (another run of the study, a
+renamed model) the model gets no intervals and the section says why.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+
+import numpy as np
+
+from tasktransfer.analysis.bootstrap import bootstrap_intervals
+from tasktransfer.analysis.metrics import TRANSFERABILITY_METRICS
+from tasktransfer.analysis.tables import ModelRuns
+from tasktransfer.contracts.analysis import Analysis, ModelEntry
+from tasktransfer.contracts.results import ZERO_SHOT, Prediction
+from tasktransfer.units import transferability
+from tasktransfer.units.base import AnalysisUnit, Contribution, Options, ReportSection, fragment
+from tasktransfer.units.text import SYMBOL, fmt, plural
+
+KEY, TITLE = "uncertainty", "Confidence intervals"
+NEEDS = (
+    "Confidence intervals need per-question predictions (a study folder's "
+    "predictions.jsonl); a table of counts or of PGF alone cannot give them."
+)
+
+
+def of(entry: ModelEntry) -> dict | None:
+    """The model's intervals (None without predictions): ``pgf`` (``ci_low``/``ci_high``
+    matrices), ``transferability`` (task -> metric -> bounds), ``in_task_gain`` (task ->
+    bounds), ``summary`` (``mean_pgf``, ``in_task_gain`` -> bounds), the settings and
+    ``n_questions``; or ``{"skipped": reason}`` when the predictions do not match."""
+    return entry.sections.get(KEY)
+
+
+def cell_interval(entry: ModelEntry, i: int, j: int) -> tuple[float | None, float | None] | None:
+    """``(ci_low, ci_high)`` of the mean PGF of source ``i`` on target ``j``, or None."""
+    found = of(entry)
+    if not found or "pgf" not in found:
+        return None
+    return found["pgf"]["ci_low"][i][j], found["pgf"]["ci_high"][i][j]
+
+
+def hover_lines(entry: ModelEntry, i: int, j: int) -> list[str]:
+    """The heatmap hover's line for the interval of cell ``(i, j)``; none without one."""
+    interval = cell_interval(entry, i, j)
+    if interval is None:
+        return []
+    low, high = interval
+    return [f"{_level(of(entry))} interval over questions [{fmt(low)}, {fmt(high)}]"]
+
+
+def question_tensors(m: ModelRuns, predictions: Sequence[Prediction]):
+    """The answers of every state of ``m`` to every question, as the bootstrap takes them.
+
+    Only final adapters (``step`` None or 1) of the model's own sources count; a run
+    without its own zero-shot answers borrows the model's only baseline, as the tables do.
+
+    Returns
+    -------
+    correct : ndarray of shape (n_runs, n_tasks, n_tasks, n_questions)
+    correct0 : ndarray of shape (n_runs, n_tasks, n_questions)
+        1 right, 0 wrong, NaN not asked; each target's questions first, in the order seen.
+    sizes : ndarray of int, shape (n_tasks,)
+
+    Raises
+    ------
+    ValueError
+        When a question is recorded twice for one state.
+    """
+    tasks = {t: k for k, t in enumerate(m.tasks)}
+    runs = {r: k for k, r in enumerate(m.runs)}
+    states = {*tasks, ZERO_SHOT}
+    records = [
+        p for p in predictions if p.target in tasks and p.source in states and p.step in (None, 1)
+    ]
+    questions: list[dict[str, int]] = [{} for _ in m.tasks]
+    for p in records:
+        questions[tasks[p.target]].setdefault(p.idx, len(questions[tasks[p.target]]))
+    sizes = np.array([len(q) for q in questions], dtype=int)
+    width = max(int(sizes.max(initial=0)), 1)
+    correct = np.full((len(runs), len(tasks), len(tasks), width), np.nan)
+    baselines: dict[str, np.ndarray] = {}
+    for p in records:
+        if p.source == ZERO_SHOT:
+            row = baselines.setdefault(p.run, np.full((len(tasks), width), np.nan))
+        elif p.run in runs:
+            row = correct[runs[p.run], tasks[p.source]]
+        else:
+            continue
+        t, q = tasks[p.target], questions[tasks[p.target]][p.idx]
+        if not np.isnan(row[t, q]):
+            raise ValueError(
+                f"question {p.idx!r} of {p.target} recorded twice for run {p.run!r}, "
+                f"source {p.source!r}"
+            )
+        row[t, q] = float(p.correct)
+    only = next(iter(baselines.values())) if len(baselines) == 1 else None
+    empty = np.full((len(tasks), width), np.nan)
+    correct0 = np.stack([baselines.get(run, only if only is not None else empty) for run in runs])
+    return correct, correct0, sizes
+
+
+def _mismatch(m: ModelRuns, correct, correct0) -> str | None:
+    """Why the predictions are not the table's (first cell only), or None when they are."""
+    with np.errstate(invalid="ignore"):
+        acc, acc0 = np.nanmean(correct, axis=-1), np.nanmean(correct0, axis=-1)
+    for label, ours, table in (("finetuned", acc, m.acc), ("zero-shot", acc0, m.acc0)):
+        measured = np.isfinite(table)
+        off = measured & ~np.isclose(np.nan_to_num(ours, nan=-1.0), table, rtol=0, atol=1e-9)
+        if off.any():
+            where = tuple(int(k) for k in np.argwhere(off)[0])
+            return (
+                f"the {label} accuracy at {where} (run, [source,] target) is "
+                f"{fmt(table[where])} in the table but {fmt(float(ours[where]))} in the "
+                "predictions"
+            )
+    return None
+
+
+def compute(models: Sequence[ModelRuns], analysis: Analysis, options: Options) -> Contribution:
+    """Per model with predictions: the bootstrap intervals of its numbers."""
+    out = {}
+    for m in models:
+        records = options.predictions.get(m.model)
+        if not records or m.acc is None:
+            continue
+        correct, correct0, sizes = question_tensors(m, records)
+        reason = _mismatch(m, correct, correct0)
+        if reason is not None:
+            out[m.model] = {KEY: {"skipped": f"predictions do not match the table: {reason}"}}
+            continue
+        ceiling = np.array([options.ceilings.get(t, 1.0) for t in m.tasks])
+        bounds = bootstrap_intervals(
+            correct,
+            correct0,
+            ceiling=ceiling,
+            include_diagonal=options.include_diagonal,
+            n_resamples=options.n_resamples,
+            confidence=options.confidence,
+            seed=options.seed,
+        )
+        pair = functools.partial(_pair, bounds)
+        out[m.model] = {
+            KEY: {
+                "method": "percentile bootstrap over questions, paired across model states",
+                "n_resamples": options.n_resamples,
+                "confidence": options.confidence,
+                "seed": options.seed,
+                "n_questions": {t: int(n) for t, n in zip(m.tasks, sizes, strict=True)},
+                "pgf": {"ci_low": bounds["pgf"][0].tolist(), "ci_high": bounds["pgf"][1].tolist()},
+                "transferability": {
+                    t: {metric: pair(metric, k) for metric in TRANSFERABILITY_METRICS}
+                    for k, t in enumerate(m.tasks)
+                },
+                "in_task_gain": {t: pair("pgf", k, k) for k, t in enumerate(m.tasks)},
+                "summary": {name: pair(name) for name in ("mean_pgf", "in_task_gain")},
+            }
+        }
+    return Contribution(models=out)
+
+
+def _pair(bounds, name, *index) -> dict[str, float]:
+    low, high = bounds[name]
+    return {"ci_low": float(low[index]), "ci_high": float(high[index])}
+
+
+def _level(found: dict) -> str:
+    return f"{100 * found['confidence']:g} %"
+
+
+def model_findings(label: str, entry: ModelEntry, analysis: Analysis) -> list[str]:
+    found = of(entry)
+    if found is None:
+        return [f"**Uncertainty.** {NEEDS}"]
+    if "skipped" in found:
+        return [f"**Uncertainty.** No confidence intervals: {found['skipped']}."]
+    summary = transferability.summary_of(entry)
+    low, high = np.array(found["pgf"]["ci_low"], float), np.array(found["pgf"]["ci_high"], float)
+    off = ~np.eye(len(entry.tasks), dtype=bool) & np.isfinite(low) & np.isfinite(high)
+    clear = int((off & ((low > 0) | (high < 0))).sum())
+    sizes = [n for n in found["n_questions"].values() if n]
+    span = f"{min(sizes)}–{max(sizes)}" if sizes and min(sizes) != max(sizes) else str(max(sizes))
+
+    def shown(name):
+        bounds = found["summary"][name]
+        return f"{fmt(summary[name])} [{fmt(bounds['ci_low'])}, {fmt(bounds['ci_high'])}]"
+
+    return [
+        f"**Uncertainty.** {_level(found)} intervals from {found['n_resamples']} bootstrap "
+        f"resamples of the questions ({span} per target), paired across the zero-shot and "
+        f"finetuned answers: in-task gain {shown('in_task_gain')}, mean transfer PGF "
+        f"{shown('mean_pgf')}; {clear} of {plural(int(off.sum()), 'transfer cell')} have an "
+        "interval that excludes 0."
+    ]
+
+
+def model_section(label: str, entry: ModelEntry, analysis: Analysis, prefix: str) -> ReportSection:
+    found = of(entry)
+    if found is None or "skipped" in found:
+        reason = NEEDS if found is None else f"No intervals: {found['skipped']}."
+        return ReportSection(
+            "Confidence intervals", fragment('<p class="hint">{{ r }}</p>', r=reason)
+        )
+    div = f"{prefix}-intervals"
+    html = fragment(
+        """<p class="hint">{{ level }} percentile intervals from {{ b }} resamples of each
+target's questions (the same draw for the zero-shot and every finetuned model: paired).
+The heatmap's hover gives each cell's interval; the CSVs hold every bound.</p>
+<div class="figure" id="{{ div }}"></div>""",
+        level=_level(found),
+        b=found["n_resamples"],
+        div=div,
+    )
+    return ReportSection(
+        "Confidence intervals", html, figures={div: intervals_figure(label, entry)}
+    )
+
+
+def intervals_figure(label: str, entry: ModelEntry) -> dict:
+    """Δ±, Θ± and the in-task gain per task: the run-mean with its interval as error bars."""
+    import plotly.graph_objects as go
+
+    from tasktransfer.report.figures import METRIC_COLOURS, METRIC_NAMES, layout, task_axis, text
+
+    found, means = of(entry), transferability.of(entry)
+    x = list(range(len(entry.tasks)))
+    figure = go.Figure()
+    series = [
+        (METRIC_NAMES[m], METRIC_COLOURS[m], SYMBOL[m], [means[t][m] for t in entry.tasks],
+         [found["transferability"][t][m] for t in entry.tasks])
+        for m in TRANSFERABILITY_METRICS
+    ]  # fmt: skip
+    series.append(
+        ("in-task gain", "#444", "in-task PGF",
+         [entry.pgf_mean[k][k] for k in x], [found["in_task_gain"][t] for t in entry.tasks])
+    )  # fmt: skip
+    for name, colour, symbol, values, bounds in series:
+        low = [b["ci_low"] for b in bounds]
+        high = [b["ci_high"] for b in bounds]
+        figure.add_trace(
+            go.Scatter(
+                x=x,
+                y=values,
+                mode="markers",
+                name=name,
+                marker={"color": colour, "size": 8},
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [_gap(h, v) for h, v in zip(high, values, strict=True)],
+                    "arrayminus": [_gap(v, lo) for v, lo in zip(values, low, strict=True)],
+                },
+                customdata=[
+                    f"{text(t)}<br>{symbol} {fmt(v)} [{fmt(lo)}, {fmt(h)}]"
+                    for t, v, lo, h in zip(entry.tasks, values, low, high, strict=True)
+                ],
+                hovertemplate="%{customdata}<extra></extra>",
+            )
+        )
+    figure.update_layout(
+        layout(
+            title={"text": f"{text(label)}: run means with {_level(found)} intervals", "x": 0.02},
+            scattermode="group",
+            xaxis=task_axis(entry.abbrev, "task"),
+            yaxis={"title": {"text": "PGF-based metric"}, "zeroline": True},
+            height=420,
+            legend={"orientation": "h", "y": -0.2},
+        )
+    )
+    return figure.to_plotly_json()
+
+
+def _gap(upper, lower) -> float | None:
+    # An error bar from lower to upper; none where either end is undefined.
+    return None if upper is None or lower is None else max(upper - lower, 0.0)
+
+
+UNIT = AnalysisUnit(
+    "uncertainty", compute=compute, model_findings=model_findings, model_section=model_section
+)
