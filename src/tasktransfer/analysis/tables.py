@@ -7,6 +7,10 @@ Two formats are accepted, told apart by their columns:
   are the baselines of their run;
 * the published PGF table: ``seed,ft_task,task,perfection_gap_factor``.
 
+A results table may hold rows of training-step checkpoints (a ``step`` below 1): they are
+kept apart from the final rows, which alone make the PGF every analysis reads, and give
+:attr:`ModelRuns.steps`, the PGF of each checkpoint against the same zero-shot baselines.
+
 This is the one entry check of the analysis: every problem with a row is an
 :class:`~tasktransfer.errors.InputError` naming the file, the 1-based line and the column.
 """
@@ -22,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from tasktransfer.analysis import reference
-from tasktransfer.analysis.metrics import pgf
+from tasktransfer.analysis.metrics import UndefinedPGFWarning, pgf
 from tasktransfer.contracts import PGF_COLUMNS, REQUIRED_COLUMNS, ZERO_SHOT, parse_row, read_csv
 from tasktransfer.errors import InputError
 from tasktransfer.tasks import REGISTRY, Registry, UnknownTaskError
@@ -53,6 +57,9 @@ class ModelRuns:
         Finetuned accuracies, for a results table of counts.
     acc0 : ndarray of shape (n_runs, n_tasks) or None
         Zero-shot accuracies per run, for a results table of counts.
+    steps : dict of float to ndarray of shape (n_runs, n_tasks, n_tasks) or None
+        Checkpoint fraction of the training steps (below 1, ascending) -> the PGF of the
+        checkpoints' rows, on the axes of :attr:`pgf`; None when the table has no step rows.
     """
 
     model: str
@@ -62,6 +69,7 @@ class ModelRuns:
     origin: str
     acc: np.ndarray | None = None
     acc0: np.ndarray | None = None
+    steps: dict[float, np.ndarray] | None = None
 
 
 def infer_label(path: str | Path) -> str:
@@ -190,24 +198,31 @@ def read_table(
             f"{path}: --model {model!r} given but the table holds {len(in_column)} models "
             f"({', '.join(in_column)}); leave --model out to use its model column"
         )
-    records = _parse_rows(path, rows, is_pgf=is_pgf, registry=registry, model=model)
+    records, step_records = _parse_rows(path, rows, is_pgf=is_pgf, registry=registry, model=model)
     labels = list(dict.fromkeys(key[0] for key in records))
     out = []
     for label in labels:
         mine = {key[1:]: value for key, value in records.items() if key[0] == label}
         if is_pgf:
             out.append(_from_pgf(path, label, mine, registry))
-        else:
-            out.append(_from_counts(path, label, mine, registry, ceilings or {}))
+            continue
+        steps = {
+            step: {key[1:]: value for key, value in found.items() if key[0] == label}
+            for step, found in sorted(step_records.items())
+        }
+        out.append(_from_counts(path, label, mine, registry, ceilings or {}, steps))
     return out
 
 
 def _parse_rows(path, rows, *, is_pgf, registry, model):
-    """{(model, run, source, target): (line, value)}, every row checked."""
+    """The final rows ``{(model, run, source, target): (line, value)}`` and the checkpoints'
+    rows ``{step: {(model, run, source, target): (line, value)}}``, every row checked."""
     default_label = infer_label(path)
-    records: dict[tuple, tuple] = {}
+    final: dict[tuple, tuple] = {}
+    by_step: dict[float, dict[tuple, tuple]] = {}
     for line, row in rows:
         where = f"{path}, line {line}"
+        step = None
         if is_pgf:
             key, value = _pgf_row(row, where, model or default_label)
             columns = PGF_COLUMNS[:3]
@@ -215,6 +230,15 @@ def _parse_rows(path, rows, *, is_pgf, registry, model):
             parsed = parse_row(row, where, model=model, default_model=default_label)
             key, value = parsed.key, parsed.accuracy
             columns = REQUIRED_COLUMNS[1:4]
+            step = None if parsed.step == 1.0 else parsed.step
+            if step is not None and not 0 < step < 1:
+                raise InputError(f"{where}, column 'step': {step} is not a fraction in (0, 1]")
+            if step is not None and parsed.source == ZERO_SHOT:
+                raise InputError(
+                    f"{where}, column 'step': a {ZERO_SHOT} row has no training step; "
+                    "leave it empty"
+                )
+        records = final if step is None else by_step.setdefault(step, {})
         for column, task in zip(columns[1:], key[2:], strict=True):
             if column == "source" and task == ZERO_SHOT:
                 continue
@@ -224,13 +248,14 @@ def _parse_rows(path, rows, *, is_pgf, registry, model):
                 raise InputError(f"{where}, column {column!r}: {err}") from None
         if key in records:
             run_col, source_col, target_col = columns
+            at_step = "" if step is None else f", step {step:g}"
             raise InputError(
                 f"{where}: duplicate row for model {key[0]!r}, {run_col} {key[1]!r}, "
-                f"{source_col} {key[2]!r}, {target_col} {key[3]!r} "
+                f"{source_col} {key[2]!r}, {target_col} {key[3]!r}{at_step} "
                 f"(first at line {records[key][0]})"
             )
         records[key] = (line, value)
-    return records
+    return final, by_step
 
 
 def _pgf_row(row, where, label):
@@ -270,17 +295,40 @@ def _from_pgf(path, label, records, registry):
     return ModelRuns(label, tasks, runs, values, str(path))
 
 
-def _from_counts(path, label, records, registry, ceilings):
+def _from_counts(path, label, records, registry, ceilings, steps):
     runs, tasks = _axes(path, label, records, registry)
+    baselines = {(run, t): acc for (run, s, t), (_, acc) in records.items() if s == ZERO_SHOT}
+    ceiling = np.array([ceilings.get(t, 1.0) for t in tasks])
+    acc, acc0 = _accuracies(path, label, records, runs, tasks, baselines)
+    values = pgf(acc, acc0, ceiling=ceiling, names=(runs, tasks))
+    _warn_missing(path, label, acc.shape, records)
+    by_step = {}
+    for step, found in steps.items():
+        step_acc, _ = _accuracies(path, label, found, runs, tasks, baselines, step=step)
+        with warnings.catch_warnings():  # the same baselines: warned about above
+            warnings.simplefilter("ignore", UndefinedPGFWarning)
+            by_step[step] = pgf(step_acc, acc0, ceiling=ceiling)
+    return ModelRuns(
+        label, tasks, runs, values, str(path), acc=acc, acc0=acc0, steps=by_step or None
+    )
+
+
+def _accuracies(path, label, records, runs, tasks, baselines, *, step=None):
+    """Finetuned accuracies of ``records`` on the axes given, and their baselines."""
     index = {t: k for k, t in enumerate(tasks)}
     run_index = {r: k for k, r in enumerate(runs)}
-    baselines = {(run, t): acc for (run, s, t), (_, acc) in records.items() if s == ZERO_SHOT}
     baseline_runs = {run for run, _ in baselines}
     acc = np.full((len(runs), len(tasks), len(tasks)), np.nan)
     acc0 = np.full((len(runs), len(tasks)), np.nan)
     for (run, source, target), (line, value) in records.items():
         if source == ZERO_SHOT:
             continue
+        if step is not None and not (run in run_index and source in index and target in index):
+            raise InputError(
+                f"{path}, line {line}: model {label!r}, run {run!r}, source {source!r}, target "
+                f"{target!r} at step {step:g} is outside the final rows' runs and tasks; a "
+                "checkpoint's rows come with their cell's final ones"
+            )
         if (run, target) in baselines or len(baseline_runs) != 1:
             base_run = run
         else:  # a run without its own baseline borrows the model's only one
@@ -293,10 +341,7 @@ def _from_counts(path, label, records, registry, ceilings):
             )
         acc[run_index[run], index[source], index[target]] = value
         acc0[run_index[run], index[target]] = baselines[(base_run, target)]
-    ceiling = np.array([ceilings.get(t, 1.0) for t in tasks])
-    values = pgf(acc, acc0, ceiling=ceiling, names=(runs, tasks))
-    _warn_missing(path, label, acc.shape, records)
-    return ModelRuns(label, tasks, runs, values, str(path), acc=acc, acc0=acc0)
+    return acc, acc0
 
 
 def _warn_missing(path, label, shape, records):
