@@ -233,6 +233,13 @@ class FinetuneConfig(BaseModel):
         Trackers that receive loss, accuracy and learning rate at each step, through
         accelerate: ``"wandb"``, ``"tensorboard"``, ``"mlflow"`` (each needs its package).
         TensorBoard and MLflow files go into the output folder.
+    checkpoints : tuple of float or None, default=None
+        Also save the model at these fractions of the optimizer steps (each in (0, 1],
+        stored sorted and distinct, with 1.0, the final state, always among them), at step
+        ``max(1, round(fraction * steps))``, into ``<out_dir>/step-<fraction>/``; a study
+        evaluates each on every target (rows with ``step``). Saving changes nothing in
+        training: the final model is the same bit for bit. None (left out of dumps, so cell
+        keys stay as they were): the final state only.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -261,6 +268,20 @@ class FinetuneConfig(BaseModel):
     report_to: tuple[Literal["wandb", "tensorboard", "mlflow"], ...] = Field(
         default=(), exclude_if=lambda value: not value
     )
+
+    checkpoints: tuple[float, ...] | None = Field(
+        default=None, exclude_if=lambda value: value is None
+    )
+
+    @field_validator("checkpoints")
+    @classmethod
+    def _fractions(cls, fractions: tuple[float, ...] | None) -> tuple[float, ...] | None:
+        if fractions is None:
+            return None
+        bad = [f for f in fractions if not 0 < f <= 1]
+        if bad:
+            raise ValueError(f"checkpoints are fractions of the steps in (0, 1]; got {bad}")
+        return tuple(sorted({*fractions, 1.0}))
 
     @model_validator(mode="before")
     @classmethod

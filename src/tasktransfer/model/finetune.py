@@ -14,9 +14,16 @@ finetune(model, examples, out_dir, *, config=None, seed=0, overwrite=False,
     - ``finetune_config.json`` (the resolved :class:`FinetuneConfig`), ``meta.json`` (kind,
       model description incl. ``image_max_pixels``, seed, data fingerprint and tasks, adapted
       modules, whether the vision tower was touched, steps, tokens, wall time, versions) and
-      ``loss_log.jsonl`` (one line per optimizer step).
+      ``loss_log.jsonl`` (one line per optimizer step);
+    - with ``FinetuneConfig.checkpoints``, the model at each fraction of the steps below 1 in
+      ``step-<fraction>/`` (:func:`checkpoint_dir`), written as above with its own
+      ``finetune_config.json`` and ``meta.json`` (``steps`` done so far, ``fraction``).
 
     ``out_dir`` appears only when everything is written (a temporary sibling is renamed).
+checkpoint_steps(fractions, total_steps) -> dict of int to list of float
+    The optimizer step after which each fraction's checkpoint is saved.
+checkpoint_dir(out_dir, fraction) -> Path
+    Where the checkpoint at ``fraction`` of the steps is saved.
 select_modules(model, arch, config) -> dict of str to list of str
     The adapted linear layers (LoRA) or trained parameters (full), grouped by part
     (``language_model``, ``vision_tower``, ``projector``).
@@ -25,7 +32,9 @@ The loss is the next-token loss of the answer letter at the answer position only
 (:func:`tasktransfer.model.prompting.answer_log_probs`, whose forward passes
 ``use_cache=False``: a training pass needs no key/value cache), on the same prompts evaluation
 uses. The same seed gives the same adapter bit for bit (CPU; data order, LoRA init and dropout
-are all drawn from the seeded generators).
+are all drawn from the seeded generators). A checkpoint save draws no random number and
+leaves the model's mode and the optimizer alone, so the final adapter of a checkpointed run is
+the unchecked run's, bit for bit.
 
 The loop runs through ``accelerate`` (:mod:`tasktransfer.model.distributed`). In N processes
 (``finetune(..., processes=N)``) each takes every N-th example of each batch, gradients are
@@ -103,6 +112,37 @@ def select_modules(model, arch: Architecture, config: FinetuneConfig) -> dict[st
             continue
         selected[part].append(name)
     return selected
+
+
+def checkpoint_steps(fractions: Sequence[float] | None, total_steps: int) -> dict[int, list[float]]:
+    """The optimizer step after which the checkpoint of each fraction below 1 is saved.
+
+    Step ``max(1, round(fraction * total_steps))``; 1.0 is the final state, saved as the
+    run's own output.
+
+    Examples
+    --------
+    >>> checkpoint_steps([0.25, 0.5, 0.75, 1.0], 10)
+    {2: [0.25], 5: [0.5], 8: [0.75]}
+    >>> checkpoint_steps(None, 10)
+    {}
+    """
+    steps: dict[int, list[float]] = {}
+    for fraction in fractions or ():
+        if fraction < 1.0:
+            steps.setdefault(max(1, round(fraction * total_steps)), []).append(fraction)
+    return steps
+
+
+def checkpoint_dir(out_dir: str | Path, fraction: float) -> Path:
+    """The folder of the checkpoint at ``fraction`` of the steps: ``<out_dir>/step-<fraction>``.
+
+    Examples
+    --------
+    >>> checkpoint_dir("adapter", 0.25).as_posix()
+    'adapter/step-0.25'
+    """
+    return Path(out_dir) / f"step-{fraction:g}"
 
 
 class FinetuneRecipe:
@@ -218,6 +258,7 @@ class FinetuneRecipe:
             self.total_steps = config.steps
         else:
             self.total_steps = max(1, math.ceil(config.epochs * len(self.examples) / per_step))
+        self.checkpoints = checkpoint_steps(config.checkpoints, self.total_steps)
         optimizer = torch.optim.AdamW(
             [p for p in self.model.parameters() if p.requires_grad],
             lr=config.learning_rate,
@@ -306,34 +347,64 @@ class FinetuneRecipe:
                     self.loss_log.write(json.dumps(record) + "\n")
                     self.loss_log.flush()  # readable while training runs
                 accelerator.log({k: record[k] for k in ("loss", "accuracy", "lr")}, step=step + 1)
+                for fraction in self.checkpoints.get(step + 1, ()):
+                    meta = self._meta(step + 1, time.perf_counter() - start)
+                    meta["fraction"] = fraction
+                    self._write_state(checkpoint_dir(self.tmp_dir, fraction), meta)
                 bar.update(task, advance=1, description=f"finetune loss {step_loss:.3f}")
         self.wall_s = time.perf_counter() - start
 
     # -- save ----------------------------------------------------------------------------
     def save(self) -> Path:
-        from tasktransfer.data import fingerprint
-        from tasktransfer.model.load import save_processor
-
         accelerator = self.accelerator
         model = accelerator.unwrap_model(self.model).eval()
         if self.config.grad_checkpointing:
             model.gradient_checkpointing_disable()
+        if accelerator.is_main_process:
+            self.loss_log.close()
+            for tracker in accelerator.trackers:  # TensorBoard/MLflow files, before the move
+                tracker.finish()
+        self._write_state(self.tmp_dir, self._meta(self.total_steps, self.wall_s))
+        if accelerator.is_main_process:
+            if self.out_dir.exists():
+                # Only reached with overwrite=True (checked in setup): swap, then delete the old.
+                old = self.out_dir.parent / f".{self.out_dir.name}.old-{os.getpid()}"
+                os.replace(self.out_dir, old)
+                os.replace(self.tmp_dir, self.out_dir)
+                shutil.rmtree(old)
+            else:
+                os.replace(self.tmp_dir, self.out_dir)
+        accelerator.wait_for_everyone()  # the others return once the main process has written
+        return self.out_dir
+
+    def _write_state(self, folder: Path, meta: dict[str, Any]) -> None:
+        """Write the model as it is now into ``folder`` (the main process writes).
+
+        Nothing here draws a random number or changes the model's mode, so a checkpoint
+        written mid-training leaves the run as it was.
+        """
+        from tasktransfer.model.load import save_processor
+
+        accelerator = self.accelerator
         # Sharded weights (FSDP, ZeRO-3) are gathered by every process together.
         sharded = self.config.distributed != "ddp" and accelerator.num_processes > 1
         state_dict = accelerator.get_state_dict(self.model) if sharded else None
         if not accelerator.is_main_process:
-            accelerator.wait_for_everyone()  # returns once the main process has written
-            return self.out_dir
-        self.loss_log.close()
-        for tracker in accelerator.trackers:  # TensorBoard/MLflow files, before the folder moves
-            tracker.finish()
+            return
+        model = accelerator.unwrap_model(self.model)
         # PEFT writes only the adapter; full finetuning writes a complete model folder.
-        model.save_pretrained(self.tmp_dir, state_dict=state_dict, safe_serialization=True)
+        model.save_pretrained(folder, state_dict=state_dict, safe_serialization=True)
         if self.config.method == "full":
-            save_processor(self.loaded.processor, self.tmp_dir)  # loadable by AutoProcessor too
-        write_json_atomic(self.tmp_dir / "finetune_config.json", self.config.model_dump())
+            save_processor(self.loaded.processor, folder)  # loadable by AutoProcessor too
+        write_json_atomic(folder / "finetune_config.json", self.config.model_dump())
+        write_json_atomic(folder / "meta.json", meta)
+
+    def _meta(self, steps: int, wall_s: float) -> dict[str, Any]:
+        """``meta.json`` of the model after ``steps`` optimizer steps, ``wall_s`` seconds."""
+        from tasktransfer.data import fingerprint
+
         counts = {part: len(names) for part, names in self.selected.items()}
-        meta = {
+        return {
             "kind": self.config.method,
             "model": self.loaded.describe(),
             "seed": self.seed,
@@ -345,25 +416,14 @@ class FinetuneRecipe:
             "adapted": counts,
             "adapted_modules": self.selected if self.config.method == "lora" else counts,
             "vision_tower_touched": bool(counts["vision_tower"]),
-            "steps": self.total_steps,
-            "processes": accelerator.num_processes,
+            "steps": steps,
+            "processes": self.accelerator.num_processes,
             "final_loss": self.losses[-1],
             "tokens": self.tokens,
-            "wall_s": round(self.wall_s, 3),
+            "wall_s": round(wall_s, 3),
             "versions": _versions(),
             **self.extra_meta,
         }
-        write_json_atomic(self.tmp_dir / "meta.json", meta)
-        if self.out_dir.exists():
-            # Only reached with overwrite=True (checked in setup): swap, then delete the old.
-            old = self.out_dir.parent / f".{self.out_dir.name}.old-{os.getpid()}"
-            os.replace(self.out_dir, old)
-            os.replace(self.tmp_dir, self.out_dir)
-            shutil.rmtree(old)
-        else:
-            os.replace(self.tmp_dir, self.out_dir)
-        accelerator.wait_for_everyone()
-        return self.out_dir
 
     # -- cleanup -------------------------------------------------------------------------
     def cleanup(self) -> None:
