@@ -98,6 +98,9 @@ from tasktransfer.errors import InputError
 from tasktransfer.files import write_atomic, write_json_atomic
 from tasktransfer.model.config import ModelConfig
 
+# What a model state's rows are labelled with: (source, step), step None for a final state.
+State = tuple[str, float | None]
+
 
 class EvalConfig(BaseModel):
     """How to evaluate.
@@ -172,17 +175,25 @@ class EvalResult:
     rows: list[dict[str, Any]]
     meta: dict[str, Any] = field(default_factory=dict)
 
-    def results(self, *, model: str, run: str) -> list[ResultRow]:
-        """The rows as results-table rows: each adapter's label is its ``source``."""
+    def results(
+        self, *, model: str, run: str, states: Mapping[str, State] | None = None
+    ) -> list[ResultRow]:
+        """The rows as results-table rows.
+
+        ``states`` maps an adapter label to the ``(source, step)`` of its rows; a label it
+        leaves out is its own ``source``, with no step.
+        """
         return [
-            ResultRow(model=model, run=run, source=row["adapter"], **_without(row, "adapter"))
+            ResultRow(model=model, run=run, **_state(row, states), **_without(row, "adapter"))
             for row in self.rows
         ]
 
-    def records(self, *, model: str, run: str) -> list[Prediction]:
-        """The predictions as prediction records: each adapter's label is its ``source``."""
+    def records(
+        self, *, model: str, run: str, states: Mapping[str, State] | None = None
+    ) -> list[Prediction]:
+        """The predictions as prediction records; ``states`` as in :meth:`results`."""
         return [
-            Prediction(model=model, run=run, source=p["adapter"], **_without(p, "adapter"))
+            Prediction(model=model, run=run, **_state(p, states), **_without(p, "adapter"))
             for p in self.predictions
         ]
 
@@ -211,6 +222,12 @@ class EvalResult:
         write_results(paths["rows"], self.results(model=model, run=run))
         write_json_atomic(paths["meta"], self.meta)
         return paths
+
+
+def _state(record: Mapping[str, Any], states: Mapping[str, State] | None) -> dict[str, Any]:
+    """``source`` and ``step`` of a record, from its adapter label."""
+    source, step = (states or {}).get(record["adapter"], (record["adapter"], None))
+    return {"source": source, "step": step}
 
 
 def _without(record: Mapping[str, Any], key: str) -> dict[str, Any]:

@@ -29,7 +29,8 @@ def collect_study(study_dir: str | Path) -> Study:
     Study
         ``config`` (the text of ``config.yaml``, or None), ``environment`` (the content of
         ``environment.json``, or None) and ``answers``: per model label, one
-        :class:`~tasktransfer.contracts.analysis.AnswerRow` per results row.
+        :class:`~tasktransfer.contracts.analysis.AnswerRow` per results row of a final
+        adapter (rows of training-step checkpoints are left out).
 
     Raises
     ------
@@ -41,6 +42,8 @@ def collect_study(study_dir: str | Path) -> Study:
         raise InputError(f"{layout.root} is not a study folder: {layout.results} is missing")
     answers: dict[str, list[AnswerRow]] = {}
     for row in read_results(layout.results):
+        if row.step not in (None, 1.0):  # a training-step checkpoint: the final rows only
+            continue
         answers.setdefault(row.model, []).append(
             AnswerRow(
                 run=row.run,

@@ -178,9 +178,12 @@ def _torch_threads(n: int) -> Iterator[None]:
 def _finetune_and_evaluate(cell: Cell, config: StudyConfig, files: CellLayout):
     # Heavy imports here: planning a study or reading its status needs no torch.
     from tasktransfer.model import evaluate, finetune
+    from tasktransfer.model.finetune import checkpoint_dir
 
     timing: dict[str, float] = {}
-    adapter = None
+    adapters: dict[str, Path | None] = {cell.source_label: None}
+    # Label -> (source, step) of each evaluated state; the final one's rows have no step.
+    states: dict[str, tuple[str, float | None]] = {cell.source_label: (cell.source_label, None)}
     # The same thread count under every executor keeps CPU results identical.
     with _torch_threads(config.executor.cpus_per_cell):
         if cell.source is not None:
@@ -191,7 +194,7 @@ def _finetune_and_evaluate(cell: Cell, config: StudyConfig, files: CellLayout):
                 meta = {"mixture": cell.mixture}
             else:
                 train, meta = data.load([cell.source])[cell.source], {}
-            adapter = finetune(
+            adapters[cell.source_label] = adapter = finetune(
                 cell.model,
                 train,
                 files.adapter,
@@ -201,11 +204,15 @@ def _finetune_and_evaluate(cell: Cell, config: StudyConfig, files: CellLayout):
                 processes=max(1, int(config.executor.gpus_per_cell)),  # one process per GPU
             )
             timing["finetune_s"] = time.perf_counter() - started
+            # Every checkpoint joins the same evaluation: one base load, shared image features.
+            for fraction in config.finetune.checkpoints or ():
+                if fraction < 1.0:
+                    label = f"{cell.source_label}@{fraction:g}"
+                    adapters[label] = checkpoint_dir(adapter, fraction)
+                    states[label] = (cell.source_label, fraction)
         started = time.perf_counter()
         targets = config.eval_data.load(config.tasks)
-        result = evaluate(
-            cell.model, targets, adapters={cell.source_label: adapter}, config=config.evaluation
-        )
+        result = evaluate(cell.model, targets, adapters=adapters, config=config.evaluation)
         timing["evaluate_s"] = time.perf_counter() - started
-    identity = {"model": model_label(cell.model), "run": cell.run}
+    identity = {"model": model_label(cell.model), "run": cell.run, "states": states}
     return result.results(**identity), result.records(**identity), timing

@@ -221,7 +221,9 @@ def write_selection(results: Path, plan: SelectionPlan, out_dir: Path) -> list[d
     """
     from tasktransfer.analysis.experiment import compare_arms
 
-    table = compare_arms([dataclasses.asdict(row) for row in read_results(results)], plan.arms)
+    # The final adapters' rows: a training-step checkpoint is not another run of an arm.
+    rows = [dataclasses.asdict(row) for row in read_results(results) if row.step in (None, 1.0)]
+    table = compare_arms(rows, plan.arms)
     for entry in table:
         entry["notes"] = plan.notes.get(entry["target"], [])
     buffer = io.StringIO()
