@@ -4,8 +4,10 @@ The analysis folder::
 
     analysis.json                  the whole analysis (:class:`Analysis`)
     pgf_<slug>.csv                 every run's PGF, the published format (PGF_COLUMNS)
-    pgf_mean_<slug>.csv            the run-mean PGF and its std, one row per pair
-    transferability_<slug>.csv     Δ±/Θ± of every task with its persona p-values
+    pgf_mean_<slug>.csv            the run-mean PGF and its std, one row per pair (and
+                                   ci_low, ci_high from a study's predictions)
+    transferability_<slug>.csv     Δ±/Θ± of every task with its persona p-values (and
+                                   <metric>_ci_low, <metric>_ci_high likewise)
     heatmap_<slug>.png, graph_<slug>.png
     summary.md, report.html
     study.json                     the study the analysis came from (studies only)
