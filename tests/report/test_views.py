@@ -61,7 +61,7 @@ def test_a_study_with_predictions_gets_intervals_everywhere(analysed):
     assert "Confidence intervals" in page and "PGF, raw gain and the floor" in page
     summary = (analysed / "summary.md").read_text()
     assert "95 % intervals from 1000 bootstrap resamples" in summary
-    assert "(here m ≥ 20: PGF ≥ −19)" in summary
+    assert "(here m ≤ 20: PGF ≥ −19)" in summary
 
 
 def test_the_same_study_gives_the_same_intervals(analysed, study_dir, tmp_path):

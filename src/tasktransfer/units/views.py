@@ -73,8 +73,9 @@ def _floor_sentence(found: dict) -> str:
         "−acc0/(1 − acc0) (finetuned accuracy 0), so at least −(m − 1) on a target of m questions"
     )
     if sizes:
-        m = min(sizes.values())
-        bound += f" (here m ≥ {m}: PGF ≥ −{m - 1})"
+        # The largest target allows the most negative PGF: its bound holds for all.
+        m = max(sizes.values())
+        bound += f" (here m ≤ {m}: PGF ≥ −{m - 1})"
     return bound
 
 
