@@ -9,6 +9,7 @@ is the ``analysis.json`` of ``DESIGN.md`` (with extra keys, never changed ones).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 from tasktransfer.analysis.categories import parse_size
 from tasktransfer.analysis.metrics import mean_std
@@ -35,6 +36,7 @@ def analyze(
     n_resamples: int = 1000,
     confidence: float = 0.95,
     seed: int = 0,
+    adapters: Mapping[str, Mapping[tuple[str, str], Path]] | None = None,
 ) -> dict:
     """Analyse the PGF of each model, pool personas across models, and trace scale.
 
@@ -70,6 +72,10 @@ def analyze(
         (:func:`tasktransfer.analysis.bootstrap.bootstrap_intervals`).
     n_resamples, confidence, seed
         The bootstrap's resamples, interval level and random seed.
+    adapters : mapping of str to mapping of (str, str) to Path, or None, default=None
+        Adapter folders by model label, then (run, source) (a study's
+        :meth:`~tasktransfer.contracts.StudyLayout.adapters`): with LoRA adapters, the
+        similarity of the sources' weight updates (:mod:`tasktransfer.analysis.lora`).
 
     Returns
     -------
@@ -101,6 +107,7 @@ def analyze(
         confidence=confidence,
         seed=seed,
         predictions=dict(predictions or {}),
+        adapters=dict(adapters or {}),
     )
     sizes = dict(sizes or {})
     analysis = Analysis(

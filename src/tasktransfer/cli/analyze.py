@@ -30,8 +30,9 @@ def analyze(
         list[str],
         typer.Argument(
             help="Results tables (columns model, run, source, target, n_correct, n_total), "
-            "published PGF tables (seed, ft_task, task, perfection_gap_factor), or "
-            "sachdeva2026:3B|7B|32B.",
+            "published PGF tables (seed, ft_task, task, perfection_gap_factor), "
+            "sachdeva2026:3B|7B|32B, or one study folder (its results table, predictions "
+            "and LoRA adapters).",
             show_default=False,
         ),
     ],
@@ -81,6 +82,8 @@ def analyze(
 
       tasktransfer analyze studies/quickstart/results.csv --out out/
 
+      tasktransfer analyze studies/quickstart --out out/
+
       tasktransfer analyze sachdeva2026:3B sachdeva2026:7B sachdeva2026:32B \\
           --out out/
     """
@@ -88,6 +91,7 @@ def analyze(
 
     from tasktransfer.report import analyze_to_folder
 
+    inputs, study_dir = _study_inputs(inputs)
     console = Console(stderr=True)
     with warnings.catch_warnings(record=True) as caught, console.status("Analysing..."):
         warnings.simplefilter("always")
@@ -105,6 +109,7 @@ def analyze(
             persona_test=persona_test,
             pooled_alpha=pooled_alpha,
             threshold=threshold,
+            study_dir=study_dir,
         )
     _show(caught)
     typer.echo(f"Wrote {out / 'analysis.json'}, {out / 'summary.md'} and the tables and figures.")
@@ -150,6 +155,25 @@ def export(
         )
     write_pgf_csv(chosen[0], out)
     typer.echo(f"Wrote {out} ({chosen[0].model}, {len(chosen[0].runs)} runs)")
+
+
+def _study_inputs(inputs: list[str]) -> tuple[list[str], Path | None]:
+    """A study folder given as the input becomes its table, and the study it came from."""
+    from tasktransfer.contracts import StudyLayout
+
+    if not any(Path(item).is_dir() for item in inputs):
+        return inputs, None
+    if len(inputs) > 1:
+        raise InputError(
+            "a study folder is analysed on its own; to compare it with other tables, give "
+            "its results.csv instead"
+        )
+    layout = StudyLayout(Path(inputs[0]))
+    if not layout.is_study():
+        raise InputError(f"{layout.root} is not a study folder: it holds no results.csv")
+    # A study with mixtures is analysed on its tasks' rows, as `tasktransfer run` does.
+    table = layout.task_results if layout.task_results.is_file() else layout.results
+    return [str(table)], layout.root
 
 
 def _pairs(items, option, convert):

@@ -4,7 +4,7 @@ A study folder::
 
     config.yaml              the resolved configuration
     environment.json         package versions, git commit, device
-    plan.json                every cell with its key and folder
+    plan.json                every cell: {"cell": "<model>/<run>/<source>", "key", "folder"}
     selection_plan.json      the selection section's mixtures and arms (studies with one)
     cells/<model>/<run>/<source>/
         running.json         written when the cell starts (pid, host, time)
@@ -18,13 +18,17 @@ A study folder::
     analysis/                what ``tasktransfer analyze`` writes, and report.html
 
 ``cells/`` is the study's own working area: the analysis and the report read the tables at
-the top of the folder, never a cell's files.
+the top of the folder, never a cell's files, except the adapters, which the LoRA-weight
+similarity compares (found through ``plan.json``, :meth:`StudyLayout.adapters`).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
+
+from tasktransfer.contracts.results import ZERO_SHOT
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,26 @@ class StudyLayout:
         value), ``run`` and ``source`` (a task, mixture label or ``zero-shot``, all checked
         names)."""
         return CellLayout(self.cells / model_slug / run / source)
+
+    def adapters(self) -> dict[str, dict[tuple[str, str], Path]]:
+        """Per model label, the adapter folder of each planned finetune cell that has one.
+
+        Returns
+        -------
+        dict of str to dict of (str, str) to Path
+            ``{model: {(run, source): folder}}``; empty without ``plan.json``. A folder
+            may hold a LoRA adapter or a whole finetuned model (full finetuning).
+        """
+        if not self.plan.is_file():
+            return {}
+        out: dict[str, dict[tuple[str, str], Path]] = {}
+        for entry in json.loads(self.plan.read_text(encoding="utf-8")):
+            # A model label may hold "/" (a hub id); run labels and sources never do.
+            model, run, source = entry["cell"].rsplit("/", 2)
+            adapter = CellLayout(self.root / entry["folder"]).adapter
+            if source != ZERO_SHOT and adapter.is_dir():
+                out.setdefault(model, {})[(run, source)] = adapter
+        return out
 
     def is_study(self) -> bool:
         """Whether the folder holds a results table (a study that has run at least once)."""

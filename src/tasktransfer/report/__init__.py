@@ -17,6 +17,7 @@ from tasktransfer.contracts.analysis import (
     read_json,
     write_json,
 )
+from tasktransfer.contracts.layout import StudyLayout
 from tasktransfer.files import slugs, write_atomic
 from tasktransfer.report.files import (
     write_pgf_csv,
@@ -71,7 +72,8 @@ def analyze_to_folder(
     study_dir : str or Path or None, default=None
         The study folder the inputs came from; the page then shows its answer letters,
         configuration and environment (see :func:`render_folder`), and its
-        ``predictions.jsonl`` gives every number a confidence interval.
+        ``predictions.jsonl`` gives every number a confidence interval, and its LoRA
+        adapters the similarity of the sources' weight updates.
     units : sequence of AnalysisUnit or None, default=None
         The analyses to run and show; None means :data:`tasktransfer.units.UNITS`.
 
@@ -88,6 +90,7 @@ def analyze_to_folder(
         inputs, models=models, registry=registry, ceilings=ceilings, reference_dir=reference_dir
     )
     predictions = _predictions(study_dir)
+    adapters = StudyLayout(Path(study_dir)).adapters() if study_dir is not None else {}
     result = analyze(
         read,
         registry=registry,
@@ -101,6 +104,7 @@ def analyze_to_folder(
         units=units,
         ceilings=ceilings,
         predictions=predictions,
+        adapters=adapters,
     )
     analysis = Analysis.from_json(result)
     layout = AnalysisLayout(Path(out_dir))

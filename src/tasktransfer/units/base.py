@@ -12,6 +12,7 @@ import dataclasses
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from tasktransfer.analysis.tables import ModelRuns
@@ -37,14 +38,16 @@ class Options:
     seed: int = 0
     # Per-question records by model label (a study's predictions.jsonl): input, not an option.
     predictions: Mapping[str, Sequence[Prediction]] = field(default_factory=dict)
+    # Adapter folders by model label, then (run, source) (a study's cells): input too.
+    adapters: Mapping[str, Mapping[tuple[str, str], Path]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        """The options as ``analysis.json`` records them (the registry and the predictions
-        are not options)."""
+        """The options as ``analysis.json`` records them (the registry, the predictions and
+        the adapters are not options)."""
         return {
             f.name: getattr(self, f.name)
             for f in dataclasses.fields(self)
-            if f.name not in ("registry", "predictions")
+            if f.name not in ("registry", "predictions", "adapters")
         }
 
 
