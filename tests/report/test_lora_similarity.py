@@ -6,6 +6,7 @@ folders written from 1 x 3 updates, whose cosines are known by hand.
 
 import json
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -217,3 +218,10 @@ def test_an_unreadable_adapter_costs_only_this_section(lora_study, tmp_path):
     assert "transferability" in entry  # the rest of the analysis stands
     assert "<h3>LoRA-weight similarity</h3>" in page.read_text()
     assert "**LoRA-weight similarity.** Not computed:" in (out / "summary.md").read_text()
+
+
+def test_without_safetensors_the_section_says_what_to_install(lora_study, tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "safetensors", None)  # an install without the model extra
+    out = tmp_path / "out"
+    analyze_to_folder([lora_study / "results.csv"], out, study_dir=lora_study)
+    assert "pip install safetensors" in _entry(out)["lora_similarity"]["skipped"]

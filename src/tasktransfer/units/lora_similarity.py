@@ -4,7 +4,8 @@ From a study's LoRA adapters (:meth:`tasktransfer.contracts.StudyLayout.adapters
 ``Options.adapters``), the cosine between the weight updates of every two sources, per layer
 and over the whole model, averaged over runs (:mod:`tasktransfer.analysis.lora`); and its
 correlation with the symmetrised mean PGF, ``(P + Pᵀ) / 2`` off the diagonal, with a
-permutation p-value over task labels (:func:`tasktransfer.analysis.lora.mantel_test`).
+permutation p-value over task labels (:func:`tasktransfer.analysis.lora.mantel_test`; all
+relabellings up to 10,000, else 10,000 drawn with the analysis's ``seed``).
 
 Tables alone carry no adapters: the unit then adds nothing. A study whose finetunes are
 full (the tiny preset) has no LoRA factors to compare; the unit says so rather than
@@ -80,6 +81,9 @@ def _similarity(entry: ModelEntry, adapters: dict, *, seed: int) -> dict:
     except ValueError as err:
         # One unreadable adapter costs this section, not the whole analysis.
         return {**result, "skipped": str(err)}
+    except ImportError:
+        # safetensors comes with the model extra; analysing alone does not need it.
+        return {**result, "skipped": "reading adapters needs safetensors (pip install safetensors)"}
     run_of = [runs.index(r) for r, _ in keys]
     task_of = [tasks.index(t) for _, t in keys]
     within, across = run_means(cosine(gram.sum(axis=0)), run_of, task_of, n_tasks=len(tasks))
