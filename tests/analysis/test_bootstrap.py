@@ -9,12 +9,12 @@ from tasktransfer.analysis.analyze import analyze
 from tasktransfer.analysis.bootstrap import (
     STATISTICS,
     bootstrap_intervals,
+    question_tensors,
     resample_counts,
     resample_indices,
 )
 from tasktransfer.analysis.tables import ModelRuns
 from tasktransfer.contracts import Prediction
-from tasktransfer.units.uncertainty import question_tensors
 
 METRICS = ("delta_pos", "delta_neg", "theta_pos", "theta_neg")
 

@@ -10,11 +10,15 @@ of each number is the percentile interval of its resampled run-mean.
 
 Vectorised: a resample is a vector of counts per question, so every accuracy of every
 resample is one matrix product per target (counts x correctness).
+
+:func:`question_tensors` turns a study's per-question predictions into the arrays every
+question-level analysis takes (here, and the cliques' per-question sign test).
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -25,6 +29,8 @@ from tasktransfer.analysis.metrics import (
     pgf,
     transferability,
 )
+from tasktransfer.analysis.tables import ModelRuns
+from tasktransfer.contracts.results import ZERO_SHOT, Prediction
 
 STATISTICS = ("pgf", *TRANSFERABILITY_METRICS, "mean_pgf", "in_task_gain")
 
@@ -251,3 +257,75 @@ def bootstrap_intervals(
         include_diagonal=include_diagonal,
     )
     return {name: percentile_interval(stats[name], confidence=confidence) for name in STATISTICS}
+
+
+def question_tensors(m: ModelRuns, predictions: Sequence[Prediction]):
+    """The answers of every state of ``m`` to every question, as the bootstrap takes them.
+
+    Only final adapters (``step`` None or 1) of the model's own sources count; a run
+    without its own zero-shot answers borrows the model's only baseline, as the tables do.
+
+    Returns
+    -------
+    correct : ndarray of shape (n_runs, n_tasks, n_tasks, n_questions)
+    correct0 : ndarray of shape (n_runs, n_tasks, n_questions)
+        1 right, 0 wrong, NaN not asked; each target's questions first, in the order seen.
+    sizes : ndarray of int, shape (n_tasks,)
+
+    Raises
+    ------
+    ValueError
+        When a question is recorded twice for one state.
+    """
+    tasks = {t: k for k, t in enumerate(m.tasks)}
+    runs = {r: k for k, r in enumerate(m.runs)}
+    states = {*tasks, ZERO_SHOT}
+    records = [
+        p for p in predictions if p.target in tasks and p.source in states and p.step in (None, 1)
+    ]
+    questions: list[dict[str, int]] = [{} for _ in m.tasks]
+    for p in records:
+        questions[tasks[p.target]].setdefault(p.idx, len(questions[tasks[p.target]]))
+    sizes = np.array([len(q) for q in questions], dtype=int)
+    width = max(int(sizes.max(initial=0)), 1)
+    correct = np.full((len(runs), len(tasks), len(tasks), width), np.nan)
+    baselines: dict[str, np.ndarray] = {}
+    for p in records:
+        if p.source == ZERO_SHOT:
+            row = baselines.setdefault(p.run, np.full((len(tasks), width), np.nan))
+        elif p.run in runs:
+            row = correct[runs[p.run], tasks[p.source]]
+        else:
+            continue
+        t, q = tasks[p.target], questions[tasks[p.target]][p.idx]
+        if not np.isnan(row[t, q]):
+            raise ValueError(
+                f"question {p.idx!r} of {p.target} recorded twice for run {p.run!r}, "
+                f"source {p.source!r}"
+            )
+        row[t, q] = float(p.correct)
+    only = next(iter(baselines.values())) if len(baselines) == 1 else None
+    empty = np.full((len(tasks), width), np.nan)
+    correct0 = np.stack([baselines.get(run, only if only is not None else empty) for run in runs])
+    return correct, correct0, sizes
+
+
+def predictions_mismatch(m: ModelRuns, correct, correct0) -> str | None:
+    """Why the predictions are not the table's (first cell only), or None when they are.
+
+    ``correct`` and ``correct0`` are from :func:`question_tensors`; the accuracies they give
+    must equal ``m.acc`` and ``m.acc0`` wherever the table has a value.
+    """
+    with np.errstate(invalid="ignore"):
+        acc, acc0 = np.nanmean(correct, axis=-1), np.nanmean(correct0, axis=-1)
+    for label, ours, table in (("finetuned", acc, m.acc), ("zero-shot", acc0, m.acc0)):
+        measured = np.isfinite(table)
+        off = measured & ~np.isclose(np.nan_to_num(ours, nan=-1.0), table, rtol=0, atol=1e-9)
+        if off.any():
+            where = tuple(int(k) for k in np.argwhere(off)[0])
+            return (
+                f"the {label} accuracy at {where} (run, [source,] target) is "
+                f"{table[where]:.3f} in the table but {float(ours[where]):.3f} in the "
+                "predictions"
+            )
+    return None

@@ -5,6 +5,13 @@ clique is reported, largest first, with the share of runs in which each edge hel
 edge's sign test across runs (p, and q after Benjamini-Hochberg) and whether the clique is
 significant, every edge being so (:func:`tasktransfer.analysis.cliques`). A clique none of
 whose edges holds in most runs is always named as such.
+
+Where the study's per-question predictions are given (and reproduce the table), each edge
+also carries a test across questions: an exact one-sided McNemar test of each direction's
+sign, pooled over runs, the edge's p being the larger of its two directions'. It is tested
+against no change (not the margin tau) and is conditional on the questions asked, which
+are not independent draws of a skill; the run-level test stays the primary one. Published
+PGF tables carry no questions: the fields are absent and the summary says what is needed.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import combinations
 
+from tasktransfer.analysis.bootstrap import predictions_mismatch, question_tensors
 from tasktransfer.analysis.graphs import cliques
 from tasktransfer.analysis.tables import ModelRuns
 from tasktransfer.contracts.analysis import Analysis, ModelEntry
@@ -24,18 +32,29 @@ SIGNS = (("positive", "help"), ("negative", "hurt"))
 
 def of(entry: ModelEntry) -> dict:
     """``positive``/``negative`` (lists of cliques), their ``edges`` with ``support`` and
-    sign tests, ``significant`` (per clique), ``tau``, ``alpha``."""
+    sign tests, ``significant`` (per clique), ``tau``, ``alpha``; with predictions, the
+    edges' ``question_p``/``question_q``/``question_significant`` and the cliques'
+    ``question_significant``, or ``question_skipped`` when the predictions do not match."""
     return entry.sections[KEY]
 
 
 def compute(models: Sequence[ModelRuns], analysis: Analysis, options: Options) -> Contribution:
-    """Per model: the positive and negative cliques with each edge's run support and test."""
-    return Contribution(
-        models={
-            m.model: {KEY: cliques(m.pgf, m.tasks, tau=options.tau, alpha=options.alpha)}
-            for m in models
-        }
-    )
+    """Per model: the positive and negative cliques with each edge's run support and tests
+    (across questions too where ``options.predictions`` has the model's)."""
+    out = {}
+    for m in models:
+        answers, skipped = {}, None
+        records = options.predictions.get(m.model)
+        if records and m.acc is not None:
+            correct, correct0, _ = question_tensors(m, records)
+            skipped = predictions_mismatch(m, correct, correct0)
+            if skipped is None:
+                answers = {"correct": correct, "correct0": correct0}
+        found = cliques(m.pgf, m.tasks, tau=options.tau, alpha=options.alpha, **answers)
+        if skipped is not None:
+            found["question_skipped"] = f"predictions do not match the table: {skipped}"
+        out[m.model] = {KEY: found}
+    return Contribution(models=out)
 
 
 def describe(found: dict, sign: str, k: int) -> str:
@@ -61,6 +80,9 @@ def describe(found: dict, sign: str, k: int) -> str:
     significant = found.get("significant", {}).get(sign)
     if significant is not None:
         parts.append("significant" if significant[k] else "not significant")
+    by_questions = found.get("question_significant", {}).get(sign)
+    if by_questions is not None:
+        parts.append(f"{'' if by_questions[k] else 'not '}significant across questions")
     return "{" + ", ".join(clique) + "}" + (f" ({'; '.join(parts)})" if parts else "")
 
 
@@ -85,6 +107,9 @@ def model_findings(label: str, entry: ModelEntry, analysis: Analysis) -> list[st
         counts = []
         if "significant" in found:
             counts.append(f"{sum(found['significant'][sign])} significant")
+        if "question_significant" in found:
+            by_questions = sum(found["question_significant"][sign])
+            counts.append(f"{by_questions} significant across questions")
         if weak:
             counts.append(f"{weak} with no edge holding in most runs")
         parts.append(
@@ -107,7 +132,27 @@ def _test(found: dict) -> str:
     return (
         f"{drawn}; each edge's sign tested across {plural(runs, 'run')} by a one-sided "
         f"sign test, α = {found['alpha']}, q = Benjamini-Hochberg; smallest attainable "
-        f"p = 2^-{runs} = {fmt_p(floor)}{cannot}; per-question predictions not used"
+        f"p = 2^-{runs} = {fmt_p(floor)}{cannot}; {_question_test(found)}"
+    )
+
+
+def _question_test(found: dict) -> str:
+    """The per-question test of the edges in words, or why there is none.
+
+    Examples
+    --------
+    >>> _question_test({})
+    'no test across questions: it needs per-question predictions (a study folder)'
+    """
+    if "question_skipped" in found:
+        return f"no test across questions: the {found['question_skipped']}"
+    if "question_significant" not in found:
+        return "no test across questions: it needs per-question predictions (a study folder)"
+    return (
+        "secondary, across questions: each direction's exact one-sided McNemar test of the "
+        "edge's sign (discordant questions pooled over runs), the edge's p the larger of "
+        "its two directions', against no change rather than the margin, conditional on "
+        "the questions asked (they are not independent draws of a skill)"
     )
 
 
@@ -135,6 +180,9 @@ def model_section(label: str, entry: ModelEntry, analysis: Analysis, prefix: str
                 fmt_p(e.get("p")),
                 fmt_p(e.get("q")),
                 bool(e.get("significant")),
+                fmt_p(e.get("question_p")),
+                fmt_p(e.get("question_q")),
+                bool(e.get("question_significant")),
             )
             for e in edges
         ]
@@ -147,13 +195,14 @@ def model_section(label: str, entry: ModelEntry, analysis: Analysis, prefix: str
 <li>{{ found | length }} {{ sign }}{% if found %}:
 <ul>{% for c in found %}<li>{{ c }}</li>{% endfor %}</ul>{% endif %}
 {% if rows and tested %}<details><summary>{{ rows | length }} {{ sign }} edges: run support and sign test</summary>
-<table><tr><th>edge</th><th>runs held</th><th>p</th><th>q</th></tr>
-{% for edge, support, p, q, sig in rows %}<tr><td>{{ edge }}</td><td>{{ support }}</td><td{% if sig %} class="sig"{% endif %}>{{ p }}</td><td>{{ q }}</td></tr>
+<table><tr><th>edge</th><th>runs held</th><th>p</th><th>q</th>{% if questions %}<th>p, questions</th><th>q, questions</th>{% endif %}</tr>
+{% for edge, support, p, q, sig, qp, qq, qsig in rows %}<tr><td>{{ edge }}</td><td>{{ support }}</td><td{% if sig %} class="sig"{% endif %}>{{ p }}</td><td>{{ q }}</td>{% if questions %}<td{% if qsig %} class="sig"{% endif %}>{{ qp }}</td><td>{{ qq }}</td>{% endif %}</tr>
 {% endfor %}</table></details>{% endif %}</li>
 {% endfor %}
 </ul>""",  # noqa: E501
         test=_test(found),
         tested="alpha" in found,
+        questions="question_significant" in found,
         listed=listed,
     )
     title = (

@@ -16,11 +16,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tasktransfer.analysis.bootstrap import bootstrap_intervals
+from tasktransfer.analysis.bootstrap import (
+    bootstrap_intervals,
+    predictions_mismatch,
+    question_tensors,
+)
 from tasktransfer.analysis.metrics import TRANSFERABILITY_METRICS
 from tasktransfer.analysis.tables import ModelRuns
 from tasktransfer.contracts.analysis import Analysis, ModelEntry
-from tasktransfer.contracts.results import ZERO_SHOT, Prediction
 from tasktransfer.units import transferability
 from tasktransfer.units.base import AnalysisUnit, Contribution, Options, ReportSection, fragment
 from tasktransfer.units.text import SYMBOL, fmt, plural
@@ -57,74 +60,6 @@ def hover_lines(entry: ModelEntry, i: int, j: int) -> list[str]:
     return [f"{_level(of(entry))} interval over questions [{fmt(low)}, {fmt(high)}]"]
 
 
-def question_tensors(m: ModelRuns, predictions: Sequence[Prediction]):
-    """The answers of every state of ``m`` to every question, as the bootstrap takes them.
-
-    Only final adapters (``step`` None or 1) of the model's own sources count; a run
-    without its own zero-shot answers borrows the model's only baseline, as the tables do.
-
-    Returns
-    -------
-    correct : ndarray of shape (n_runs, n_tasks, n_tasks, n_questions)
-    correct0 : ndarray of shape (n_runs, n_tasks, n_questions)
-        1 right, 0 wrong, NaN not asked; each target's questions first, in the order seen.
-    sizes : ndarray of int, shape (n_tasks,)
-
-    Raises
-    ------
-    ValueError
-        When a question is recorded twice for one state.
-    """
-    tasks = {t: k for k, t in enumerate(m.tasks)}
-    runs = {r: k for k, r in enumerate(m.runs)}
-    states = {*tasks, ZERO_SHOT}
-    records = [
-        p for p in predictions if p.target in tasks and p.source in states and p.step in (None, 1)
-    ]
-    questions: list[dict[str, int]] = [{} for _ in m.tasks]
-    for p in records:
-        questions[tasks[p.target]].setdefault(p.idx, len(questions[tasks[p.target]]))
-    sizes = np.array([len(q) for q in questions], dtype=int)
-    width = max(int(sizes.max(initial=0)), 1)
-    correct = np.full((len(runs), len(tasks), len(tasks), width), np.nan)
-    baselines: dict[str, np.ndarray] = {}
-    for p in records:
-        if p.source == ZERO_SHOT:
-            row = baselines.setdefault(p.run, np.full((len(tasks), width), np.nan))
-        elif p.run in runs:
-            row = correct[runs[p.run], tasks[p.source]]
-        else:
-            continue
-        t, q = tasks[p.target], questions[tasks[p.target]][p.idx]
-        if not np.isnan(row[t, q]):
-            raise ValueError(
-                f"question {p.idx!r} of {p.target} recorded twice for run {p.run!r}, "
-                f"source {p.source!r}"
-            )
-        row[t, q] = float(p.correct)
-    only = next(iter(baselines.values())) if len(baselines) == 1 else None
-    empty = np.full((len(tasks), width), np.nan)
-    correct0 = np.stack([baselines.get(run, only if only is not None else empty) for run in runs])
-    return correct, correct0, sizes
-
-
-def _mismatch(m: ModelRuns, correct, correct0) -> str | None:
-    """Why the predictions are not the table's (first cell only), or None when they are."""
-    with np.errstate(invalid="ignore"):
-        acc, acc0 = np.nanmean(correct, axis=-1), np.nanmean(correct0, axis=-1)
-    for label, ours, table in (("finetuned", acc, m.acc), ("zero-shot", acc0, m.acc0)):
-        measured = np.isfinite(table)
-        off = measured & ~np.isclose(np.nan_to_num(ours, nan=-1.0), table, rtol=0, atol=1e-9)
-        if off.any():
-            where = tuple(int(k) for k in np.argwhere(off)[0])
-            return (
-                f"the {label} accuracy at {where} (run, [source,] target) is "
-                f"{fmt(table[where])} in the table but {fmt(float(ours[where]))} in the "
-                "predictions"
-            )
-    return None
-
-
 def compute(models: Sequence[ModelRuns], analysis: Analysis, options: Options) -> Contribution:
     """Per model with predictions: the bootstrap intervals of its numbers."""
     out = {}
@@ -133,7 +68,7 @@ def compute(models: Sequence[ModelRuns], analysis: Analysis, options: Options) -
         if not records or m.acc is None:
             continue
         correct, correct0, sizes = question_tensors(m, records)
-        reason = _mismatch(m, correct, correct0)
+        reason = predictions_mismatch(m, correct, correct0)
         if reason is not None:
             out[m.model] = {KEY: {"skipped": f"predictions do not match the table: {reason}"}}
             continue
