@@ -88,6 +88,40 @@ def limit(matrix) -> float:
     return max(finite, default=0.0) or 1.0
 
 
+def pgf_heatmap(matrix, hover, *, largest: float | None = None, **extra) -> dict:
+    """A task x task PGF heatmap trace: diverging around 0, values printed, hover per cell.
+
+    ``largest`` fixes the colour range (default: :func:`limit` of ``matrix``), so that
+    several heatmaps can share one scale; ``extra`` goes to the trace as it is.
+
+    Examples
+    --------
+    >>> trace = pgf_heatmap([[0.5, -0.25], [0.0, None]], [["a", "b"], ["c", "d"]])
+    >>> trace["zmin"], trace["zmax"], trace["x"]
+    (-0.5, 0.5, (0, 1))
+    """
+    import plotly.graph_objects as go
+
+    largest = limit(matrix) if largest is None else largest
+    return go.Heatmap(
+        z=matrix,
+        x=list(range(len(matrix))),
+        y=list(range(len(matrix))),
+        customdata=hover,
+        hovertemplate="%{customdata}<extra></extra>",
+        colorscale=DIVERGING,
+        zmid=0,
+        zmin=-largest,
+        zmax=largest,
+        xgap=1,
+        ygap=1,
+        texttemplate="%{z:.2f}",
+        textfont={"size": 10},
+        colorbar={"title": {"text": "mean PGF", "side": "right"}, "thickness": 14},
+        **extra,
+    )
+
+
 def answers_figure(
     label: str, rows: Sequence[AnswerRow], tasks: Sequence[str], abbrev: dict
 ) -> dict:

@@ -54,28 +54,12 @@ def heatmap_figure(label: str, entry: ModelEntry) -> dict:
     """The mean PGF, sources as rows and targets as columns, centred on 0."""
     import plotly.graph_objects as go
 
-    from tasktransfer.report.figures import DIVERGING, layout, limit, task_axis, text
+    from tasktransfer.report.figures import layout, pgf_heatmap, task_axis, text
 
     n = len(entry.tasks)
     hover = [[_cell_hover(entry, i, j) for j in range(n)] for i in range(n)]
-    largest = limit(entry.pgf_mean)
     figure = go.Figure(
-        go.Heatmap(
-            z=entry.pgf_mean,
-            x=list(range(n)),
-            y=list(range(n)),
-            customdata=hover,
-            hovertemplate="%{customdata}<extra></extra>",
-            colorscale=DIVERGING,
-            zmid=0,
-            zmin=-largest,
-            zmax=largest,
-            xgap=1,
-            ygap=1,
-            texttemplate="%{z:.2f}",
-            textfont={"size": 10},
-            colorbar={"title": {"text": "mean PGF", "side": "right"}, "thickness": 14},
-        ),
+        pgf_heatmap(entry.pgf_mean, hover),
         layout=layout(
             title={"text": f"{text(label)}: mean PGF over {len(entry.runs)} run(s)", "x": 0.02},
             xaxis={**task_axis(entry.abbrev, "target (evaluated on)"), "side": "bottom"},

@@ -128,7 +128,7 @@ def heatmap_figure(label: str, entry: ModelEntry) -> dict:
     """The mean PGF at each fraction, one heatmap shown at a time, chosen by a slider."""
     import plotly.graph_objects as go
 
-    from tasktransfer.report.figures import DIVERGING, layout, limit, task_axis, text
+    from tasktransfer.report.figures import layout, limit, pgf_heatmap, task_axis, text
 
     steps = of(entry)
     n, fractions = len(entry.tasks), steps["fractions"]
@@ -147,21 +147,10 @@ def heatmap_figure(label: str, entry: ModelEntry) -> dict:
             for i in range(n)
         ]
         figure.add_trace(
-            go.Heatmap(
-                z=mean,
-                x=list(range(n)),
-                y=list(range(n)),
-                customdata=hover,
-                hovertemplate="%{customdata}<extra></extra>",
-                colorscale=DIVERGING,
-                zmid=0,
-                zmin=-largest,
-                zmax=largest,
-                xgap=1,
-                ygap=1,
-                texttemplate="%{z:.2f}",
-                textfont={"size": 10},
-                colorbar={"title": {"text": "mean PGF", "side": "right"}, "thickness": 14},
+            pgf_heatmap(
+                mean,
+                hover,
+                largest=largest,
                 visible=k == len(fractions) - 1,
                 name=_percent(fraction),
             )
