@@ -100,7 +100,8 @@ def test_every_production_unit_shows_in_its_place(study_dir):
     positions = [html.index(f"<h3>{t}</h3>") for t in titles]
     assert positions == sorted(positions)
     assert [u.name for u in UNITS] == [
-        "pgf", "graph", "transferability", "steps", "personas", "cliques", "categories",
-        "lora_similarity", "scale",
+        "pgf", "graph", "transferability", "steps", "personas", "cliques", "format_control",
+        "categories",
+        "lora_similarity", "recovery", "scale",
         "selection", "uncertainty", "views",
     ]  # fmt: skip

@@ -13,7 +13,7 @@ from tasktransfer.analysis import PERSONAS, TRANSFERABILITY_METRICS, ModelRuns
 from tasktransfer.contracts import PGF_COLUMNS
 from tasktransfer.contracts.analysis import ModelEntry
 from tasktransfer.files import write_atomic
-from tasktransfer.units import personas, transferability, uncertainty
+from tasktransfer.units import format_control, personas, transferability, uncertainty
 
 CI = ("ci_low", "ci_high")
 
@@ -61,12 +61,17 @@ def write_pgf_csv(model: ModelRuns, path: str | Path) -> Path:
 
 def write_pgf_mean_csv(entry: ModelEntry, path: str | Path) -> Path:
     """The run-mean PGF of one model, one row per (source, target) pair; with per-question
-    predictions, also its interval (``ci_low``, ``ci_high``)."""
+    predictions, also its interval (``ci_low``, ``ci_high``); with option scores, the
+    format-controlled mean and the part of the raw PGF the letter prior explains
+    (``pgf_mean_controlled``, ``prior_explained``)."""
     n_runs = len(entry.runs)
     header = ("ft_task", "task", "pgf_mean", "pgf_std", "n_runs")
     with_ci = uncertainty.cell_interval(entry, 0, 0) is not None
     if with_ci:
         header += CI
+    with_control = format_control.cell(entry, 0, 0) is not None
+    if with_control:
+        header += (format_control.MEAN, format_control.EXPLAINED)
     rows = [
         (
             source,
@@ -75,6 +80,7 @@ def write_pgf_mean_csv(entry: ModelEntry, path: str | Path) -> Path:
             _number(entry.pgf_std[i][j]),
             n_runs,
             *(map(_number, uncertainty.cell_interval(entry, i, j) if with_ci else ())),
+            *(map(_number, format_control.cell(entry, i, j) if with_control else ())),
         )
         for i, source in enumerate(entry.tasks)
         for j, target in enumerate(entry.tasks)

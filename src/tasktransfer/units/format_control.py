@@ -1,0 +1,266 @@
+"""Format-controlled PGF: the transfer left once each model state's letter prior is removed.
+
+From the option scores a study's ``predictions.jsonl`` records (likelihood mode), every
+(run, source, target) accuracy and every zero-shot accuracy is recomputed with its own letter
+prior removed (:mod:`tasktransfer.analysis.format_control`); the PGF, Δ±/Θ± and cliques are
+then computed from those accuracies exactly as from the raw ones, and reported beside them.
+Per cell, ``prior_explained`` is the run-mean of ``raw PGF - controlled PGF``: the part of
+the raw transfer that a shift of letter preference explains. The findings name the raw
+graph edges and cliques that do not survive the control.
+
+Published tables and generation-mode predictions (no scores) cannot give the control; the
+summary says so.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+
+from tasktransfer.analysis.bootstrap import predictions_mismatch, question_tensors
+from tasktransfer.analysis.format_control import TIE_RULE, controlled_tensors
+from tasktransfer.analysis.graphs import cliques
+from tasktransfer.analysis.metrics import (
+    TRANSFERABILITY_METRICS,
+    UndefinedPGFWarning,
+    finite_mean,
+    mean_std,
+    pgf,
+    transferability,
+)
+from tasktransfer.analysis.tables import ModelRuns
+from tasktransfer.contracts.analysis import Analysis, ModelEntry
+from tasktransfer.units import cliques as cliques_unit
+from tasktransfer.units import transferability as transferability_unit
+from tasktransfer.units.base import AnalysisUnit, Contribution, Options, ReportSection, fragment
+from tasktransfer.units.text import fmt, plural
+
+KEY = "format_control"
+MEAN, STD, RUNS = "pgf_mean_controlled", "pgf_std_controlled", "pgf_runs_controlled"
+TRANSFER, CLIQUES, EXPLAINED = "transferability_controlled", "cliques_controlled", "prior_explained"
+TITLE = "Format-controlled PGF"
+NEEDS = (
+    "The format control needs per-question option scores (a study folder's "
+    "predictions.jsonl in likelihood mode); a table of counts or of PGF alone cannot give it."
+)
+
+
+def of(entry: ModelEntry) -> dict | None:
+    """The control's settings and summary (``mean_pgf``, ``in_task_gain``, each
+    ``_controlled`` too), or ``{"skipped": reason}``; None without predictions."""
+    return entry.sections.get(KEY)
+
+
+def controlled(entry: ModelEntry) -> dict | None:
+    """``pgf_mean``, ``pgf_std``, ``pgf_runs``, ``transferability``, ``cliques`` and
+    ``prior_explained`` of the control (each the raw key's shape), or None."""
+    found = of(entry)
+    if not found or "skipped" in found:
+        return None
+    keys = {"pgf_mean": MEAN, "pgf_std": STD, "pgf_runs": RUNS, "transferability": TRANSFER}
+    keys |= {"cliques": CLIQUES, "prior_explained": EXPLAINED}
+    return {name: entry.sections[key] for name, key in keys.items()}
+
+
+def cell(entry: ModelEntry, i: int, j: int) -> tuple[float | None, float | None] | None:
+    """``(controlled mean PGF, prior explained)`` of cell ``(i, j)``, or None."""
+    found = controlled(entry)
+    if found is None:
+        return None
+    return found["pgf_mean"][i][j], found["prior_explained"][i][j]
+
+
+def compute(models: Sequence[ModelRuns], analysis: Analysis, options: Options) -> Contribution:
+    """Per model with scored predictions: the controlled PGF, Δ/Θ, cliques and the part of
+    each raw PGF the letter prior explains."""
+    out = {}
+    for m in models:
+        records = options.predictions.get(m.model)
+        if not records or m.acc is None:
+            continue
+        correct, correct0, _ = question_tensors(m, records)
+        reason = predictions_mismatch(m, correct, correct0)
+        if reason is not None:
+            out[m.model] = {KEY: {"skipped": f"predictions do not match the table: {reason}"}}
+            continue
+        acc, acc0, missing = controlled_tensors(m, records)
+        if missing:
+            why = (
+                "the predictions carry no option scores (generation mode)"
+                if not np.isfinite(acc).any() and not np.isfinite(acc0).any()
+                else f"{plural(missing, 'prediction')} carry no option scores"
+            )
+            out[m.model] = {KEY: {"skipped": why}}
+            continue
+        acc = np.where(np.isfinite(m.acc), acc, np.nan)  # only the cells the table measured
+        ceiling = np.array([options.ceilings.get(t, 1.0) for t in m.tasks])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UndefinedPGFWarning)
+            runs = pgf(acc, acc0, ceiling=ceiling)
+        mean, std = mean_std(runs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a cell undefined in every run
+            explained = np.nanmean(np.asarray(m.pgf, dtype=float) - runs, axis=0)
+        per_run = transferability(runs, include_diagonal=options.include_diagonal)
+        averaged = {k: mean_std(v)[0] for k, v in per_run.items()}
+        off = ~np.eye(len(m.tasks), dtype=bool)
+        raw = transferability_unit.summary_of(analysis.models[m.model])
+        out[m.model] = {
+            KEY: {
+                "method": "letter prior removed per (run, source, target), label-free",
+                "ties": TIE_RULE,
+                "threshold": options.threshold,
+                "summary": {
+                    "mean_pgf": raw["mean_pgf"],
+                    "mean_pgf_controlled": finite_mean(mean[off]),
+                    "in_task_gain": raw["in_task_gain"],
+                    "in_task_gain_controlled": finite_mean(np.diag(mean)),
+                    "mean_abs_prior_explained": finite_mean(np.abs(explained[off])),
+                },
+            },
+            MEAN: mean.tolist(),
+            STD: std.tolist(),
+            RUNS: runs.tolist(),
+            EXPLAINED: explained.tolist(),
+            TRANSFER: {
+                t: {k: float(averaged[k][i]) for k in TRANSFERABILITY_METRICS}
+                for i, t in enumerate(m.tasks)
+            },
+            CLIQUES: cliques(runs, m.tasks, tau=options.tau, alpha=options.alpha),
+        }
+    return Contribution(models=out)
+
+
+def lost_edges(entry: ModelEntry, threshold: float) -> list[tuple[int, int]]:
+    """Graph edges (``|raw mean PGF| >= threshold``, off the diagonal) whose controlled value
+    falls below the threshold or flips sign."""
+    found = controlled(entry)
+    raw = np.array(entry.pgf_mean, dtype=float)
+    ctrl = np.array(found["pgf_mean"], dtype=float)
+    edge = np.isfinite(raw) & (np.abs(raw) >= threshold) & ~np.eye(len(raw), dtype=bool)
+    survives = np.isfinite(ctrl) & (np.abs(ctrl) >= threshold) & (np.sign(ctrl) == np.sign(raw))
+    return [(int(i), int(j)) for i, j in np.argwhere(edge & ~survives)]
+
+
+def lost_cliques(entry: ModelEntry) -> dict[str, list[list[str]]]:
+    """Per sign, the raw cliques that are not cliques (nor inside one) under the control."""
+    found, raw = controlled(entry), cliques_unit.of(entry)
+    out = {}
+    for sign, _ in cliques_unit.SIGNS:
+        kept = [set(c) for c in found["cliques"][sign]]
+        out[sign] = [c for c in raw[sign] if not any(set(c) <= k for k in kept)]
+    return out
+
+
+def model_findings(label: str, entry: ModelEntry, analysis: Analysis) -> list[str]:
+    found = of(entry)
+    if found is None:
+        return [f"**Format control.** {NEEDS}"]
+    if "skipped" in found:
+        return [f"**Format control.** Not computed: {found['skipped']}."]
+    s, tasks = found["summary"], entry.tasks
+    line = (
+        f"**Format control.** With each model state's letter prior removed, the mean "
+        f"transfer PGF is {fmt(s['mean_pgf_controlled'])} (raw {fmt(s['mean_pgf'])}) and the "
+        f"in-task gain {fmt(s['in_task_gain_controlled'])} (raw {fmt(s['in_task_gain'])}); "
+        f"the letter prior explains a mean |PGF| of {fmt(s['mean_abs_prior_explained'])} "
+        "per transfer cell."
+    )
+    threshold = found["threshold"]
+    raw = np.array(entry.pgf_mean, dtype=float)
+    n_edges = int(
+        (np.isfinite(raw) & (np.abs(raw) >= threshold) & ~np.eye(len(raw), dtype=bool)).sum()
+    )
+    lost = lost_edges(entry, threshold)
+    ctrl = controlled(entry)["pgf_mean"]
+    if lost:
+        named = ", ".join(
+            f"{tasks[i]} → {tasks[j]} ({fmt(raw[i, j])} raw, {fmt(ctrl[i][j])} controlled)"
+            for i, j in lost
+        )
+        line += (
+            f" {len(lost)} of {plural(n_edges, 'graph edge')} (|PGF| ≥ {fmt(threshold)}) do "
+            f"not survive the control: {named}."
+        )
+    elif n_edges:
+        line += f" Every one of the {plural(n_edges, 'graph edge')} survives the control."
+    gone = lost_cliques(entry)
+    for sign, _ in cliques_unit.SIGNS:
+        if gone[sign]:
+            named = "; ".join("{" + ", ".join(c) + "}" for c in gone[sign])
+            line += f" The {sign} clique(s) {named} do not survive the control."
+    return [line]
+
+
+def model_section(label: str, entry: ModelEntry, analysis: Analysis, prefix: str) -> ReportSection:
+    found = of(entry)
+    if found is None or "skipped" in found:
+        reason = NEEDS if found is None else f"Not computed: {found['skipped']}."
+        return ReportSection(TITLE, fragment('<p class="hint">{{ r }}</p>', r=reason))
+    div = f"{prefix}-controlled"
+    html = fragment(
+        """<p class="hint">Each accuracy recomputed with the model state's own letter prior
+removed (the mean log-probability of each letter over the target's questions; {{ ties }}).
+Left: the raw mean PGF; middle: the controlled one, on the same colour scale; right: the part
+of the raw PGF the letter prior explains (raw − controlled).</p>
+<div class="figure" id="{{ div }}" data-rows="{{ n }}"></div>""",
+        ties=found["ties"],
+        div=div,
+        n=len(entry.tasks),
+    )
+    return ReportSection(TITLE, html, figures={div: controlled_figure(label, entry)})
+
+
+def controlled_figure(label: str, entry: ModelEntry) -> dict:
+    """Raw, controlled and prior-explained mean PGF side by side."""
+    from plotly.subplots import make_subplots
+
+    from tasktransfer.report.figures import layout, limit, pgf_heatmap, task_axis, text
+
+    found, n = controlled(entry), len(entry.tasks)
+    panels = [
+        ("raw", entry.pgf_mean),
+        ("controlled", found["pgf_mean"]),
+        ("prior explained", found["prior_explained"]),
+    ]
+    largest = max(limit(entry.pgf_mean), limit(found["pgf_mean"]))
+    figure = make_subplots(rows=1, cols=3, subplot_titles=[name for name, _ in panels])
+    for k, (name, matrix) in enumerate(panels):
+        hover = [
+            [
+                f"<b>{text(entry.tasks[i])}</b> → <b>{text(entry.tasks[j])}</b><br>"
+                f"{name} {fmt(matrix[i][j])}"
+                for j in range(n)
+            ]
+            for i in range(n)
+        ]
+        trace = pgf_heatmap(
+            matrix,
+            hover,
+            largest=largest if k < 2 else limit(matrix),
+            showscale=k == 1,
+        )
+        figure.add_trace(trace, row=1, col=k + 1)
+        axis = "" if k == 0 else str(k + 1)
+        figure.update_layout(
+            {
+                f"xaxis{axis}": {**task_axis(entry.abbrev, "target"), "side": "bottom"},
+                f"yaxis{axis}": {**task_axis(entry.abbrev, "source"), "autorange": "reversed"},
+            }
+        )
+    figure.update_layout(
+        layout(
+            title={"text": f"{text(label)}: mean PGF, raw and format-controlled", "x": 0.02},
+            height=max(380, 140 + 38 * n),
+            width=max(1100, 3 * (150 + 40 * n)),
+            margin={"l": 70, "r": 20, "t": 70, "b": 60},
+        )
+    )
+    return figure.to_plotly_json()
+
+
+UNIT = AnalysisUnit(
+    "format_control", compute=compute, model_findings=model_findings, model_section=model_section
+)
