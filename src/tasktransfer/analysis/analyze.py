@@ -37,6 +37,7 @@ def analyze(
     confidence: float = 0.95,
     seed: int = 0,
     adapters: Mapping[str, Mapping[tuple[str, str], Path]] | None = None,
+    skills: Mapping[str, Sequence[str]] | None = None,
 ) -> dict:
     """Analyse the PGF of each model, pool personas across models, and trace scale.
 
@@ -76,6 +77,10 @@ def analyze(
         Adapter folders by model label, then (run, source) (a study's
         :meth:`~tasktransfer.contracts.StudyLayout.adapters`): with LoRA adapters, the
         similarity of the sources' weight updates (:mod:`tasktransfer.analysis.lora`).
+    skills : mapping of str to sequence of str, or None, default=None
+        Declared skills by task (a synthetic-suite study's; see
+        :func:`tasktransfer.analysis.recovery.synthetic_skills`): with them, how well the
+        mean PGF recovers the tasks' skill overlap (:mod:`tasktransfer.analysis.recovery`).
 
     Returns
     -------
@@ -108,6 +113,7 @@ def analyze(
         seed=seed,
         predictions=dict(predictions or {}),
         adapters=dict(adapters or {}),
+        skills=dict(skills or {}),
     )
     sizes = dict(sizes or {})
     analysis = Analysis(

@@ -293,10 +293,13 @@ def mantel_test(
     n_permutations: int = 10_000,
     alternative: str = "two-sided",
     seed: int = 0,
+    pairs: str = "upper",
 ) -> dict:
-    """Correlation of two symmetric task x task matrices, with a permutation p-value.
+    """Correlation of two task x task matrices, with a permutation p-value.
 
-    The correlation is taken over the pairs of tasks above the diagonal. Its null
+    The correlation is taken over the pairs of tasks above the diagonal (``pairs="upper"``,
+    two symmetric matrices) or over every ordered pair ``i != j`` (``pairs="off-diagonal"``,
+    for a directed ``y`` such as the mean PGF, source -> target). Its null
     distribution permutes the task labels of ``x`` (rows and columns together), which
     keeps the dependence between pairs that share a task (a Mantel test). All ``n!``
     permutations are enumerated when that is at most ``n_permutations``; otherwise
@@ -306,18 +309,20 @@ def mantel_test(
     Parameters
     ----------
     x : array-like of shape (n_tasks, n_tasks)
-        Symmetric, finite above the diagonal (the permuted matrix).
+        Finite at the pairs compared (the permuted matrix).
     y : array-like of shape (n_tasks, n_tasks)
-        Symmetric; a pair that is NaN here is left out (before and after permuting ``x``).
+        A pair that is NaN here is left out (before and after permuting ``x``).
     method : {"spearman", "pearson"}, default="spearman"
     n_permutations : int, default=10000
     alternative : {"two-sided", "greater", "less"}, default="two-sided"
     seed : int, default=0
+    pairs : {"upper", "off-diagonal"}, default="upper"
+        The pairs compared: above the diagonal, or every ordered pair off it.
 
     Returns
     -------
     dict
-        ``r`` (NaN with fewer than 3 pairs), ``p`` (None then), ``n_pairs``,
+        ``r`` (NaN with fewer than 3 pairs or a constant matrix), ``p`` (None then), ``n_pairs``,
         ``permutations`` (the number compared), ``exact`` (whether all were enumerated),
         ``method`` and ``alternative``.
 
@@ -338,11 +343,16 @@ def mantel_test(
         raise ValueError(
             f"alternative must be 'two-sided', 'greater' or 'less'; got {alternative!r}"
         )
+    if pairs not in ("upper", "off-diagonal"):
+        raise ValueError(f"pairs must be 'upper' or 'off-diagonal'; got {pairs!r}")
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
     n = len(x)
-    rows, cols = np.triu_indices(n, k=1)
+    if pairs == "upper":
+        rows, cols = np.triu_indices(n, k=1)
+    else:
+        rows, cols = np.nonzero(~np.eye(n, dtype=bool))
     if not np.isfinite(x[rows, cols]).all():
-        raise ValueError("x must be finite above the diagonal")
+        raise ValueError(f"x must be finite at the pairs compared ({pairs})")
     keep = np.isfinite(y[rows, cols])
     rows, cols, target = rows[keep], cols[keep], y[rows, cols][keep]
     exact = math.factorial(n) <= n_permutations
@@ -358,6 +368,8 @@ def mantel_test(
     # Row 0 of ``orders`` is the identity in both cases: the observed correlation.
     r = _correlations(x[orders[:, rows], orders[:, cols]], target, method)
     observed, tolerance = r[0], 1e-12  # equal correlations must count as reached
+    if not np.isfinite(observed):  # a constant matrix has no correlation to test
+        return {**result, "r": math.nan, "p": None, "permutations": len(orders), "exact": exact}
     if alternative == "greater":
         reached = r >= observed - tolerance
     elif alternative == "less":

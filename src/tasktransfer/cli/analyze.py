@@ -71,6 +71,16 @@ def analyze(
             "not name their size; repeatable.",
         ),
     ] = None,
+    skills: Annotated[
+        str | None,
+        typer.Option(
+            "--skills",
+            metavar="synthetic",
+            help="The tasks' declared skills, for ground-truth recovery: 'synthetic' (the "
+            "synthetic suite's generators). Default: a study folder's own, when its "
+            "config.yaml evaluates on the synthetic suite; none for tables alone.",
+        ),
+    ] = None,
 ) -> None:
     """Analyse transfer results: PGF, transferability, personas, cliques, graph, scale.
 
@@ -91,6 +101,13 @@ def analyze(
 
     from tasktransfer.report import analyze_to_folder
 
+    if skills not in (None, "synthetic"):
+        raise InputError(f"--skills takes 'synthetic'; got {skills!r}")
+    declared = None
+    if skills == "synthetic":
+        from tasktransfer.analysis.recovery import synthetic_skills
+
+        declared = synthetic_skills()
     inputs, study_dir = _study_inputs(inputs)
     console = Console(stderr=True)
     with warnings.catch_warnings(record=True) as caught, console.status("Analysing..."):
@@ -110,6 +127,7 @@ def analyze(
             pooled_alpha=pooled_alpha,
             threshold=threshold,
             study_dir=study_dir,
+            skills=declared,
         )
     _show(caught)
     typer.echo(f"Wrote {out / 'analysis.json'}, {out / 'summary.md'} and the tables and figures.")

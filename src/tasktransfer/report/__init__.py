@@ -50,6 +50,7 @@ def analyze_to_folder(
     threshold: float = 0.25,
     study_dir: str | Path | None = None,
     units: Sequence | None = None,
+    skills: Mapping[str, Sequence[str]] | None = None,
 ) -> Path:
     """Read the tables, analyse them, and write every output into ``out_dir``.
 
@@ -76,6 +77,10 @@ def analyze_to_folder(
         adapters the similarity of the sources' weight updates.
     units : sequence of AnalysisUnit or None, default=None
         The analyses to run and show; None means :data:`tasktransfer.units.UNITS`.
+    skills : mapping of str to sequence of str, or None, default=None
+        Declared skills by task (ground-truth recovery); None: the synthetic suite's when
+        the study's ``config.yaml`` evaluates on it (``eval_data.source: synthetic``),
+        else none.
 
     Returns
     -------
@@ -91,6 +96,8 @@ def analyze_to_folder(
     )
     predictions = _predictions(study_dir)
     adapters = StudyLayout(Path(study_dir)).adapters() if study_dir is not None else {}
+    if skills is None:
+        skills = _study_skills(study_dir)
     result = analyze(
         read,
         registry=registry,
@@ -105,6 +112,7 @@ def analyze_to_folder(
         ceilings=ceilings,
         predictions=predictions,
         adapters=adapters,
+        skills=skills,
     )
     analysis = Analysis.from_json(result)
     layout = AnalysisLayout(Path(out_dir))
@@ -115,6 +123,28 @@ def analyze_to_folder(
         write_pgf_csv(m, files.pgf)
     write_json(analysis.to_json(), layout.analysis_json)
     return render_folder(layout.root, study_dir=study_dir, units=units)
+
+
+def _study_skills(study_dir: str | Path | None) -> dict[str, list[str]]:
+    """The synthetic suite's declared skills when the study evaluated on it, else none.
+
+    Only a ``config.yaml`` that names the synthetic source counts: BLINK tasks bear the
+    same names and declare no skills.
+    """
+    if study_dir is None or not StudyLayout(Path(study_dir)).config.is_file():
+        return {}
+    import yaml
+
+    try:
+        config = yaml.safe_load(StudyLayout(Path(study_dir)).config.read_text())
+    except yaml.YAMLError:
+        return {}
+    eval_data = config.get("eval_data") if isinstance(config, dict) else None
+    if not isinstance(eval_data, dict) or eval_data.get("source") != "synthetic":
+        return {}
+    from tasktransfer.analysis.recovery import synthetic_skills
+
+    return synthetic_skills()
 
 
 def _predictions(study_dir: str | Path | None) -> dict[str, list]:

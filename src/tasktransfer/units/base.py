@@ -40,14 +40,16 @@ class Options:
     predictions: Mapping[str, Sequence[Prediction]] = field(default_factory=dict)
     # Adapter folders by model label, then (run, source) (a study's cells): input too.
     adapters: Mapping[str, Mapping[tuple[str, str], Path]] = field(default_factory=dict)
+    # Declared skills by task (the synthetic suite's generators), when the study used it.
+    skills: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        """The options as ``analysis.json`` records them (the registry, the predictions and
-        the adapters are not options)."""
+        """The options as ``analysis.json`` records them (the registry, the predictions,
+        the adapters and the skills are not options)."""
         return {
             f.name: getattr(self, f.name)
             for f in dataclasses.fields(self)
-            if f.name not in ("registry", "predictions", "adapters")
+            if f.name not in ("registry", "predictions", "adapters", "skills")
         }
 
 
