@@ -152,3 +152,36 @@ def _template(text: str):
 
     env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
     return env.from_string(text)
+
+
+@dataclass(frozen=True)
+class QuestionAnswers:
+    """A model's answers per question, checked against its table (see :func:`answers_of`).
+
+    ``correct``/``correct0``/``sizes`` are :func:`tasktransfer.analysis.bootstrap.question_tensors`'
+    arrays; ``records`` the model's prediction records.
+    """
+
+    records: Sequence[Prediction]
+    correct: Any
+    correct0: Any
+    sizes: Any
+
+
+def answers_of(m: ModelRuns, options: Options) -> tuple[QuestionAnswers | None, str | None]:
+    """The per-question answers of ``m`` when its predictions reproduce its table of counts.
+
+    Returns ``(answers, None)`` when they do, ``(None, reason)`` when they do not (a sentence
+    for the unit to report), and ``(None, None)`` without predictions or counts. Every unit
+    that reads predictions goes through here, so they agree on which predictions count.
+    """
+    from tasktransfer.analysis.bootstrap import predictions_mismatch, question_tensors
+
+    records = options.predictions.get(m.model)
+    if not records or m.acc is None:
+        return None, None
+    correct, correct0, sizes = question_tensors(m, records)
+    reason = predictions_mismatch(m, correct, correct0)
+    if reason is not None:
+        return None, f"predictions do not match the table: {reason}"
+    return QuestionAnswers(records, correct, correct0, sizes), None

@@ -19,11 +19,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import combinations
 
-from tasktransfer.analysis.bootstrap import predictions_mismatch, question_tensors
 from tasktransfer.analysis.graphs import cliques
 from tasktransfer.analysis.tables import ModelRuns
 from tasktransfer.contracts.analysis import Analysis, ModelEntry
-from tasktransfer.units.base import AnalysisUnit, Contribution, Options, ReportSection, fragment
+from tasktransfer.units.base import (
+    AnalysisUnit,
+    Contribution,
+    Options,
+    ReportSection,
+    answers_of,
+    fragment,
+)
 from tasktransfer.units.text import TOP, fmt_p, plural
 
 KEY = "cliques"
@@ -43,16 +49,13 @@ def compute(models: Sequence[ModelRuns], analysis: Analysis, options: Options) -
     (across questions too where ``options.predictions`` has the model's)."""
     out = {}
     for m in models:
-        answers, skipped = {}, None
-        records = options.predictions.get(m.model)
-        if records and m.acc is not None:
-            correct, correct0, _ = question_tensors(m, records)
-            skipped = predictions_mismatch(m, correct, correct0)
-            if skipped is None:
-                answers = {"correct": correct, "correct0": correct0}
-        found = cliques(m.pgf, m.tasks, tau=options.tau, alpha=options.alpha, **answers)
+        answers, skipped = answers_of(m, options)
+        questions = {} if answers is None else {
+            "correct": answers.correct, "correct0": answers.correct0
+        }  # fmt: skip
+        found = cliques(m.pgf, m.tasks, tau=options.tau, alpha=options.alpha, **questions)
         if skipped is not None:
-            found["question_skipped"] = f"predictions do not match the table: {skipped}"
+            found["question_skipped"] = skipped
         out[m.model] = {KEY: found}
     return Contribution(models=out)
 

@@ -19,7 +19,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tasktransfer.analysis.bootstrap import predictions_mismatch, question_tensors
 from tasktransfer.analysis.format_control import TIE_RULE, controlled_tensors
 from tasktransfer.analysis.graphs import cliques
 from tasktransfer.analysis.metrics import (
@@ -34,7 +33,14 @@ from tasktransfer.analysis.tables import ModelRuns
 from tasktransfer.contracts.analysis import Analysis, ModelEntry
 from tasktransfer.units import cliques as cliques_unit
 from tasktransfer.units import transferability as transferability_unit
-from tasktransfer.units.base import AnalysisUnit, Contribution, Options, ReportSection, fragment
+from tasktransfer.units.base import (
+    AnalysisUnit,
+    Contribution,
+    Options,
+    ReportSection,
+    answers_of,
+    fragment,
+)
 from tasktransfer.units.text import fmt, plural
 
 KEY = "format_control"
@@ -77,15 +83,12 @@ def compute(models: Sequence[ModelRuns], analysis: Analysis, options: Options) -
     each raw PGF the letter prior explains."""
     out = {}
     for m in models:
-        records = options.predictions.get(m.model)
-        if not records or m.acc is None:
+        answers, skipped = answers_of(m, options)
+        if skipped is not None:
+            out[m.model] = {KEY: {"skipped": skipped}}
+        if answers is None:
             continue
-        correct, correct0, _ = question_tensors(m, records)
-        reason = predictions_mismatch(m, correct, correct0)
-        if reason is not None:
-            out[m.model] = {KEY: {"skipped": f"predictions do not match the table: {reason}"}}
-            continue
-        acc, acc0, missing = controlled_tensors(m, records)
+        acc, acc0, missing = controlled_tensors(m, answers.records)
         if missing:
             why = (
                 "the predictions carry no option scores (generation mode)"

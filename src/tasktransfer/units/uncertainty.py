@@ -18,14 +18,19 @@ import numpy as np
 
 from tasktransfer.analysis.bootstrap import (
     bootstrap_intervals,
-    predictions_mismatch,
-    question_tensors,
 )
 from tasktransfer.analysis.metrics import TRANSFERABILITY_METRICS
 from tasktransfer.analysis.tables import ModelRuns
 from tasktransfer.contracts.analysis import Analysis, ModelEntry
 from tasktransfer.units import transferability
-from tasktransfer.units.base import AnalysisUnit, Contribution, Options, ReportSection, fragment
+from tasktransfer.units.base import (
+    AnalysisUnit,
+    Contribution,
+    Options,
+    ReportSection,
+    answers_of,
+    fragment,
+)
 from tasktransfer.units.text import SYMBOL, fmt, plural
 
 KEY, TITLE = "uncertainty", "Confidence intervals"
@@ -64,18 +69,15 @@ def compute(models: Sequence[ModelRuns], analysis: Analysis, options: Options) -
     """Per model with predictions: the bootstrap intervals of its numbers."""
     out = {}
     for m in models:
-        records = options.predictions.get(m.model)
-        if not records or m.acc is None:
-            continue
-        correct, correct0, sizes = question_tensors(m, records)
-        reason = predictions_mismatch(m, correct, correct0)
-        if reason is not None:
-            out[m.model] = {KEY: {"skipped": f"predictions do not match the table: {reason}"}}
+        answers, skipped = answers_of(m, options)
+        if skipped is not None:
+            out[m.model] = {KEY: {"skipped": skipped}}
+        if answers is None:
             continue
         ceiling = np.array([options.ceilings.get(t, 1.0) for t in m.tasks])
         bounds = bootstrap_intervals(
-            correct,
-            correct0,
+            answers.correct,
+            answers.correct0,
             ceiling=ceiling,
             include_diagonal=options.include_diagonal,
             n_resamples=options.n_resamples,
@@ -89,7 +91,7 @@ def compute(models: Sequence[ModelRuns], analysis: Analysis, options: Options) -
                 "n_resamples": options.n_resamples,
                 "confidence": options.confidence,
                 "seed": options.seed,
-                "n_questions": {t: int(n) for t, n in zip(m.tasks, sizes, strict=True)},
+                "n_questions": {t: int(n) for t, n in zip(m.tasks, answers.sizes, strict=True)},
                 "pgf": {"ci_low": bounds["pgf"][0].tolist(), "ci_high": bounds["pgf"][1].tolist()},
                 "transferability": {
                     t: {metric: pair(metric, k) for metric in TRANSFERABILITY_METRICS}
