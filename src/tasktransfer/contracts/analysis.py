@@ -5,9 +5,10 @@ The analysis folder::
     analysis.json                  the whole analysis (:class:`Analysis`)
     pgf_<slug>.csv                 every run's PGF, the published format (PGF_COLUMNS)
     pgf_mean_<slug>.csv            the run-mean PGF and its std, one row per pair (and
-                                   ci_low, ci_high from a study's predictions)
-    transferability_<slug>.csv     Δ±/Θ± of every task with its persona p-values (and
-                                   <metric>_ci_low, <metric>_ci_high likewise)
+                                   ci_low, ci_high, pgf_mean_controlled, prior_explained
+                                   from a study's predictions)
+    transferability_<slug>.csv     Δ±/Θ± of every task with its persona p- and q-values
+                                   (and <metric>_ci_low, <metric>_ci_high likewise)
     heatmap_<slug>.png, graph_<slug>.png
     summary.md, report.html
     study.json                     the study the analysis came from (studies only)
@@ -20,7 +21,9 @@ matrices, abbreviations, where it came from) plus the sections of the analysis u
 (:mod:`tasktransfer.units`). A unit's sections are JSON values under keys of its own,
 written beside the core keys of each model (``models[label]["personas"]``) or at the top
 level (``pooled``); only the unit that writes a key reads it, through the accessors of its
-module. The JSON keys are those of ``DESIGN.md`` ("Outputs of tasktransfer analyze").
+module. The JSON keys are those of ``DESIGN.md`` ("Outputs of tasktransfer analyze"), plus
+the units' own (``steps``, ``uncertainty``, ``views``, ``lora_similarity``, the
+``*_controlled`` keys, ``recovery``); ``tasktransfer.units.UNITS`` lists the units.
 """
 
 from __future__ import annotations
