@@ -76,6 +76,21 @@ def task_axis(abbrev: Sequence[str], title: str) -> dict:
     }
 
 
+def transfer_axes(abbrev: Sequence[str]) -> dict:
+    """The axes of a source x target matrix: targets along the bottom, sources down the side.
+
+    Examples
+    --------
+    >>> axes = transfer_axes(["RD", "CN"])
+    >>> axes["xaxis"]["side"], axes["yaxis"]["autorange"]
+    ('bottom', 'reversed')
+    """
+    return {
+        "xaxis": {**task_axis(abbrev, "target (evaluated on)"), "side": "bottom"},
+        "yaxis": {**task_axis(abbrev, "source (finetuned on)"), "autorange": "reversed"},
+    }
+
+
 def limit(matrix) -> float:
     """The largest finite ``|value|`` of a matrix (1 when none), for a symmetric colour scale.
 

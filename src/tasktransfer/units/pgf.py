@@ -54,7 +54,7 @@ def heatmap_figure(label: str, entry: ModelEntry) -> dict:
     """The mean PGF, sources as rows and targets as columns, centred on 0."""
     import plotly.graph_objects as go
 
-    from tasktransfer.report.figures import layout, pgf_heatmap, task_axis, text
+    from tasktransfer.report.figures import layout, pgf_heatmap, text, transfer_axes
 
     n = len(entry.tasks)
     hover = [[_cell_hover(entry, i, j) for j in range(n)] for i in range(n)]
@@ -62,8 +62,7 @@ def heatmap_figure(label: str, entry: ModelEntry) -> dict:
         pgf_heatmap(entry.pgf_mean, hover),
         layout=layout(
             title={"text": f"{text(label)}: mean PGF over {len(entry.runs)} run(s)", "x": 0.02},
-            xaxis={**task_axis(entry.abbrev, "target (evaluated on)"), "side": "bottom"},
-            yaxis={**task_axis(entry.abbrev, "source (finetuned on)"), "autorange": "reversed"},
+            **transfer_axes(entry.abbrev),
             height=max(380, 120 + 38 * n),
             width=max(460, 170 + 40 * n),
             margin={"l": 70, "r": 20, "t": 50, "b": 60},

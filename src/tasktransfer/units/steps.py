@@ -128,7 +128,7 @@ def heatmap_figure(label: str, entry: ModelEntry) -> dict:
     """The mean PGF at each fraction, one heatmap shown at a time, chosen by a slider."""
     import plotly.graph_objects as go
 
-    from tasktransfer.report.figures import layout, limit, pgf_heatmap, task_axis, text
+    from tasktransfer.report.figures import layout, limit, pgf_heatmap, text, transfer_axes
 
     steps = of(entry)
     n, fractions = len(entry.tasks), steps["fractions"]
@@ -171,8 +171,7 @@ def heatmap_figure(label: str, entry: ModelEntry) -> dict:
     figure.update_layout(
         layout(
             title={"text": f"{text(label)}: mean PGF along training", "x": 0.02},
-            xaxis={**task_axis(entry.abbrev, "target (evaluated on)"), "side": "bottom"},
-            yaxis={**task_axis(entry.abbrev, "source (finetuned on)"), "autorange": "reversed"},
+            **transfer_axes(entry.abbrev),
             height=max(460, 200 + 38 * n),
             width=max(460, 170 + 40 * n),
             margin={"l": 70, "r": 20, "t": 50, "b": 60},
