@@ -123,6 +123,17 @@ def test_ray_executor_gives_the_same_results_as_local(tmp_path, local_study):
     assert read_results(tmp_path / "results.csv") == read_results(local_study[0] / "results.csv")
 
 
+def test_cells_side_by_side_on_more_threads_give_the_same_results(tmp_path, local_study):
+    # Two worker processes with two threads each: the tiny model pins its own one thread,
+    # so neither the executor nor the thread count moves a result.
+    overrides = [*SMALL, "executor.workers=2", "executor.cpus_per_cell=2"]
+    outcome = run_study(load_study_config("quickstart", overrides, output=tmp_path), progress=False)
+    assert len(outcome.ran) == 3
+    assert read_results(tmp_path / "results.csv") == read_results(local_study[0] / "results.csv")
+    predictions = StudyLayout(tmp_path).predictions.read_bytes()
+    assert predictions == StudyLayout(local_study[0]).predictions.read_bytes()
+
+
 def test_a_cell_trains_at_the_configured_difficulty(tmp_path):
     from tasktransfer.data import fingerprint, load_examples
     from tasktransfer.model import prepare_models

@@ -81,10 +81,12 @@ FINETUNE_PRESETS: dict[str, dict[str, Any]] = {
 
 # The model options a preset fills when a model's entry leaves them out. "auto" attention is
 # flash-attention 2 where it can run, else sdpa (tasktransfer.model.load). The tiny model
-# keeps its uncapped images and sdpa, so its configuration and cell keys stay as they were.
+# keeps its uncapped images and sdpa, and runs on one torch thread: its CPU float sums
+# depend on how many threads split them, and its learning is a plateau crossing that such
+# differences move (docs/tiny-model.md), so one thread is what makes it reproducible.
 MODEL_PRESETS: dict[str, dict[str, Any]] = {
     DEFAULT_PRESET: {"image_max_pixels": HUB_IMAGE_MAX_PIXELS, "attn_implementation": "auto"},
-    TINY: {"image_max_pixels": None, "attn_implementation": "sdpa"},
+    TINY: {"image_max_pixels": None, "attn_implementation": "sdpa", "torch_threads": 1},
 }
 
 
@@ -137,6 +139,11 @@ class ModelConfig(BaseModel):
         A key of :data:`FINETUNE_PRESETS`, e.g. ``"tiny"`` for a folder holding a copy of the
         tiny base. None means the model's own (:attr:`preset`). Left out of dumps when None,
         so the configs and cell keys of models that do not set it stay as they were.
+    torch_threads : int or None, default=None
+        Torch CPU threads while this model finetunes or evaluates, whatever the caller's
+        count. None means the preset's: 1 for ``tiny`` (its results then agree on every
+        machine and executor), the caller's for ``hub-lora`` (a GPU's results do not depend
+        on it). Left out of dumps when None.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -148,6 +155,7 @@ class ModelConfig(BaseModel):
     trust_remote_code: bool = False
     attn_implementation: str | None = None
     finetune_preset: str | None = Field(default=None, exclude_if=lambda preset: preset is None)
+    torch_threads: int | None = Field(default=None, ge=1, exclude_if=lambda n: n is None)
 
     @model_validator(mode="before")
     @classmethod

@@ -97,6 +97,7 @@ from tasktransfer.data import Example
 from tasktransfer.errors import InputError
 from tasktransfer.files import write_atomic, write_json_atomic
 from tasktransfer.model.config import ModelConfig
+from tasktransfer.model.threads import torch_threads
 
 # What a model state's rows are labelled with: (source, step), step None for a final state.
 State = tuple[str, float | None]
@@ -420,7 +421,8 @@ def evaluate(
     started = time.perf_counter()
     found: dict[str, list[dict[str, Any]]] = {}
     meta: dict[str, Any] = {"models": {}, "shared_image_features": []}
-    with _progress_bar(n_questions * len(adapters), enabled=progress) as advance:
+    bar = _progress_bar(n_questions * len(adapters), enabled=progress)
+    with torch_threads(model_config.torch_threads), bar as advance:
         if on_base:
             loaded = load_model(model_config)
             meta["model"] = loaded.describe()

@@ -61,6 +61,7 @@ from tasktransfer.errors import InputError
 from tasktransfer.files import write_json_atomic
 from tasktransfer.model.architectures import Architecture
 from tasktransfer.model.config import FinetuneConfig, ModelConfig
+from tasktransfer.model.threads import torch_threads
 
 log = logging.getLogger(__name__)
 
@@ -495,9 +496,10 @@ def finetune(
         extra_meta=extra_meta,
     )
     try:
-        recipe.setup()
-        recipe.train()
-        return recipe.save()
+        with torch_threads(model.torch_threads):
+            recipe.setup()
+            recipe.train()
+            return recipe.save()
     finally:
         recipe.cleanup()
 

@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from tasktransfer.model.config import TINY, FinetuneConfig, ModelConfig
+from tasktransfer.model.threads import torch_threads
 from tasktransfer.model.tiny import TINY_BASE_RECIPE, build_tiny_llava, is_built, tiny_base_path
 
 log = logging.getLogger(__name__)
@@ -108,8 +109,6 @@ def build_tiny_base(
     Path
         ``out_dir``, a folder that :func:`tasktransfer.model.load_model` loads.
     """
-    import torch
-
     from tasktransfer.data.synthetic import generic_examples
 
     recipe = TINY_BASE_RECIPE if recipe is None else recipe
@@ -127,12 +126,8 @@ def build_tiny_base(
     )
     # One torch thread: float sums depend on how many threads split them, so the same recipe
     # gives different weights at 1 and 2 threads; at one, every machine builds the same base.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with torch_threads(1):
         _train_base(recipe, examples, config, out_dir, progress)
-    finally:
-        torch.set_num_threads(threads)
     return out_dir
 
 

@@ -18,8 +18,6 @@ import shutil
 import socket
 import time
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +27,7 @@ from tasktransfer.contracts import ZERO_SHOT, CellLayout, ResultRow, StudyLayout
 from tasktransfer.errors import InputError
 from tasktransfer.files import slugs, write_json_atomic
 from tasktransfer.model import ModelConfig
+from tasktransfer.model.threads import torch_threads
 from tasktransfer.study.config import StudyConfig, run_label
 from tasktransfer.study.store import write_done
 
@@ -162,19 +161,6 @@ def run_cell(cell: Cell, config: StudyConfig, study_dir: Path) -> list[ResultRow
     return rows
 
 
-@contextmanager
-def _torch_threads(n: int) -> Iterator[None]:
-    """Run the block with ``n`` torch threads, then restore the caller's count."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def _finetune_and_evaluate(cell: Cell, config: StudyConfig, files: CellLayout):
     # Heavy imports here: planning a study or reading its status needs no torch.
     from tasktransfer.model import evaluate, finetune
@@ -184,8 +170,9 @@ def _finetune_and_evaluate(cell: Cell, config: StudyConfig, files: CellLayout):
     adapters: dict[str, Path | None] = {cell.source_label: None}
     # Label -> (source, step) of each evaluated state; the final one's rows have no step.
     states: dict[str, tuple[str, float | None]] = {cell.source_label: (cell.source_label, None)}
-    # The same thread count under every executor keeps CPU results identical.
-    with _torch_threads(config.executor.cpus_per_cell):
+    # The same thread count under every executor keeps CPU results identical; a model that
+    # pins its own count (the tiny model: one) uses that inside finetune and evaluate.
+    with torch_threads(config.executor.cpus_per_cell):
         if cell.source is not None:
             started = time.perf_counter()
             data = config.train_data

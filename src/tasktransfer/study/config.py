@@ -111,11 +111,22 @@ class DataConfig(_Strict):
 
 
 class ExecutorConfig(_Strict):
-    """How cells run: one after another in this process, or as Ray tasks."""
+    """How cells run: locally (one after another, or ``workers`` side by side), or as Ray tasks."""
 
     kind: Literal["local", "ray"] = "local"
     address: str | None = Field(None, description="Ray cluster to join; None starts a local one.")
-    cpus_per_cell: int = Field(1, ge=1, description="CPU threads per cell (also torch threads).")
+    cpus_per_cell: int = Field(
+        1,
+        ge=1,
+        description="CPU threads per cell: Ray's request and the torch threads, unless the "
+        "model pins its own (the tiny model runs on one).",
+    )
+    workers: int = Field(
+        1,
+        ge=1,
+        description="local: cells run side by side in this many worker processes (Ray "
+        "places cells by cpus_per_cell and gpus_per_cell instead).",
+    )
     gpus_per_cell: float = Field(
         0,
         ge=0,

@@ -1,4 +1,5 @@
-"""Executors: run a study's pending cells, locally in this process or as Ray tasks.
+"""Executors: run a study's pending cells locally (in this process, or side by side in worker
+processes) or as Ray tasks.
 
 Both call :func:`tasktransfer.study.cells.run_cell` and report each cell through the same
 callbacks, so the study runner does not care which one runs. A failed cell never stops the
@@ -14,8 +15,11 @@ those. A fraction below 2 (0.5, 1) keeps the finetune in the cell's process.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 from tasktransfer.study.cells import Cell, run_cell
@@ -32,18 +36,45 @@ def run_local(
     on_start: OnStart,
     on_finish: OnFinish,
 ) -> dict[str, BaseException]:
-    """Run cells one after another in this process."""
+    """Run cells in this process one after another, or ``executor.workers`` side by side.
+
+    With several workers each cell runs in a worker process (started fresh, so no torch
+    state is shared) whose output is discarded, as Ray's workers' is: the study's progress
+    bar and each cell's ``failed.json`` say what happened.
+    """
     failures: dict[str, BaseException] = {}
-    for cell in cells:
-        on_start(cell)
-        try:
-            run_cell(cell, config, study_dir)
-        except Exception as err:  # recorded in the cell's failed.json; go on with the rest
+
+    def finish(cell: Cell, err: BaseException | None) -> None:
+        if err is not None:  # recorded in the cell's failed.json; go on with the rest
             failures[cell.name] = err
-            on_finish(cell, err)
-        else:
-            on_finish(cell, None)
+        on_finish(cell, err)
+
+    if config.executor.workers == 1:
+        for cell in cells:
+            on_start(cell)
+            try:
+                run_cell(cell, config, study_dir)
+            except Exception as err:
+                finish(cell, err)
+            else:
+                finish(cell, None)
+        return failures
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        config.executor.workers, mp_context=context, initializer=_silence_worker
+    ) as pool:
+        pending = {}
+        for cell in cells:
+            on_start(cell)
+            pending[pool.submit(run_cell, cell, config, study_dir.resolve())] = cell
+        for future in as_completed(pending):
+            finish(pending[future], future.exception())
     return failures
+
+
+def _silence_worker() -> None:
+    # The workers' bars and logs would interleave with the study's own bar.
+    sys.stdout = sys.stderr = open(os.devnull, "w")  # open for the life of the worker
 
 
 def run_ray(
