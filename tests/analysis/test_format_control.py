@@ -101,7 +101,8 @@ def test_a_letter_prior_shift_gets_controlled_pgf_zero_end_to_end():
     entry = _entry(result)
     assert len(unit.lost_edges(entry, 0.25)) == 6
     assert unit.lost_cliques(entry)["positive"] == [list(TASKS)]
-    (line,) = unit.model_findings("m", entry, None)
+    line, noise = unit.model_findings("m", entry, None)
+    assert "Not measurable with 1 run" in noise
     assert "6 of 6 graph edges" in line and "do not survive the control" in line
     assert "{Counting, Jigsaw, Art_Style}" in line
 

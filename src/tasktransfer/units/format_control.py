@@ -6,7 +6,8 @@ prior removed (:mod:`tasktransfer.analysis.format_control`); the PGF, Δ±/Θ± 
 then computed from those accuracies exactly as from the raw ones, and reported beside them.
 Per cell, ``prior_explained`` is the run-mean of ``raw PGF - controlled PGF``: the part of
 the raw transfer that a shift of letter preference explains. The findings name the raw
-graph edges and cliques that do not survive the control.
+graph edges and cliques that do not survive the control, and the transfer cells whose mean
+exceeds run-to-run noise (:mod:`tasktransfer.analysis.noise`), raw and controlled.
 
 Published tables and generation-mode predictions (no scores) cannot give the control; the
 summary says so.
@@ -29,6 +30,7 @@ from tasktransfer.analysis.metrics import (
     pgf,
     transferability,
 )
+from tasktransfer.analysis.noise import run_noise
 from tasktransfer.analysis.tables import ModelRuns
 from tasktransfer.contracts.analysis import Analysis, ModelEntry
 from tasktransfer.units import cliques as cliques_unit
@@ -122,6 +124,11 @@ def compute(models: Sequence[ModelRuns], analysis: Analysis, options: Options) -
                     "in_task_gain_controlled": finite_mean(np.diag(mean)),
                     "mean_abs_prior_explained": finite_mean(np.abs(explained[off])),
                 },
+                "beyond_noise": {
+                    "alpha": options.alpha,
+                    "raw": _beyond_noise(m.pgf, off, m.tasks, options.alpha),
+                    "controlled": _beyond_noise(runs, off, m.tasks, options.alpha),
+                },
             },
             MEAN: mean.tolist(),
             STD: std.tolist(),
@@ -134,6 +141,27 @@ def compute(models: Sequence[ModelRuns], analysis: Analysis, options: Options) -
             CLIQUES: cliques(runs, m.tasks, tau=options.tau, alpha=options.alpha),
         }
     return Contribution(models=out)
+
+
+def _beyond_noise(pgf_runs, cells, tasks: Sequence[str], alpha: float) -> dict | None:
+    """The pooled run-to-run noise of the transfer cells and the cells that exceed it."""
+    noise = run_noise(pgf_runs, cells)
+    if noise is None:
+        return None
+    return {
+        "sd": noise.sd,
+        "df": noise.df,
+        "n_cells": noise.n_cells,
+        "cells": [
+            {
+                "source": tasks[i],
+                "target": tasks[j],
+                "mean": float(noise.mean[i, j]),
+                "q": float(noise.q[i, j]),
+            }
+            for i, j in noise.exceeding(alpha)
+        ],
+    }
 
 
 def lost_edges(entry: ModelEntry, threshold: float) -> list[tuple[int, int]]:
@@ -194,7 +222,46 @@ def model_findings(label: str, entry: ModelEntry, analysis: Analysis) -> list[st
         if gone[sign]:
             named = "; ".join("{" + ", ".join(c) + "}" for c in gone[sign])
             line += f" The {sign} clique(s) {named} do not survive the control."
-    return [line]
+    return [line, _noise_finding(found.get("beyond_noise"), entry.runs)]
+
+
+def _noise_finding(noise: dict | None, runs: Sequence[str]) -> str:
+    """Which transfer cells exceed run-to-run noise, controlled, with the raw count beside."""
+    head = "**Beyond run-to-run noise.**"
+    if noise is None or noise["controlled"] is None:
+        return (
+            f"{head} Not measurable with {plural(len(runs), 'run')}: the noise is the spread "
+            "of a cell across runs, which takes at least two runs with some spread."
+        )
+    ctrl, raw, alpha = noise["controlled"], noise["raw"], noise["alpha"]
+    how = (
+        f"each transfer cell's spread over {len(runs)} runs, pooled over "
+        f"{ctrl['n_cells']} cells (sd {fmt(ctrl['sd'])}, {ctrl['df']} df); two-sided t-test "
+        f"of the cell's mean against 0, Benjamini-Hochberg q < {fmt(alpha)}"
+    )
+    if ctrl["cells"]:
+        named = "; ".join(
+            f"{c['source']} → {c['target']} {fmt(c['mean'])} (q {fmt(c['q'])})"
+            for c in ctrl["cells"]
+        )
+        n = len(ctrl["cells"])
+        line = f"{head} After the format control, {plural(n, 'transfer cell')} "
+        line += f"{'exceeds' if n == 1 else 'exceed'} the noise of the runs ({how}): {named}."
+    else:
+        line = f"{head} After the format control, no transfer cell exceeds the noise of the "
+        line += f"runs ({how}): every off-diagonal effect here is within run-to-run noise."
+    n_raw = 0 if raw is None else len(raw["cells"])
+    raw_only = (
+        set()
+        if raw is None
+        else {(c["source"], c["target"]) for c in raw["cells"]}
+        - {(c["source"], c["target"]) for c in ctrl["cells"]}
+    )
+    line += f" Raw, {plural(n_raw, 'cell')} {'exceeds' if n_raw == 1 else 'exceed'} it"
+    if raw_only:
+        line += "; of those, " + ", ".join(f"{s} → {t}" for s, t in sorted(raw_only))
+        line += f" {'does' if len(raw_only) == 1 else 'do'} not after the control"
+    return line + "."
 
 
 def model_section(label: str, entry: ModelEntry, analysis: Analysis, prefix: str) -> ReportSection:
