@@ -5,14 +5,19 @@ A study folder::
     config.yaml              the resolved configuration
     environment.json         package versions, git commit, device
     plan.json                every cell: {"cell": "<model>/<run>/<source>", "key", "folder"}
+                             (cross-fit finetunes: "<model>/<run>/<source>/fold_<k>", "fold")
     selection_plan.json      the selection section's mixtures and arms (studies with one)
-    cells/<model>/<run>/<source>/
+    cells/<model>/<run>/<source>/    (cross-fit finetunes: one more level, fold_<k>/)
         running.json         written when the cell starts (pid, host, time)
         failed.json          written when the cell raised (error, traceback)
         adapter/             the finetuned adapter (finetune cells)
+        train_questions.json the training questions' ids, task -> [idx] (finetune cells)
         predictions.jsonl    one line per evaluated question
         done.json            written LAST, atomically: the cell's key and rows
-    results.csv              every done cell's rows (:mod:`tasktransfer.contracts.results`)
+    results.csv              every done cell's rows (:mod:`tasktransfer.contracts.results`);
+                             cross-fit: each source's rows summed over its folds, once all
+                             of them are done
+    results-folds.csv        cross-fit studies: the finetune cells' rows per fold
     task_results.csv         results.csv without the mixture sources (studies with mixtures)
     predictions.jsonl        every done cell's predictions
     analysis/                what ``tasktransfer analyze`` writes, and report.html
@@ -57,6 +62,15 @@ class CellLayout:
     def predictions(self) -> Path:
         return self.folder / "predictions.jsonl"
 
+    @property
+    def train_questions(self) -> Path:
+        return self.folder / "train_questions.json"
+
+
+def fold_label(fold: int) -> str:
+    """``fold_1`` for cross-fit fold 1: the folder of its cell, and the end of its name."""
+    return f"fold_{fold}"
+
 
 @dataclass(frozen=True)
 class StudyLayout:
@@ -92,6 +106,10 @@ class StudyLayout:
         return self.root / "results.csv"
 
     @property
+    def results_folds(self) -> Path:
+        return self.root / "results-folds.csv"
+
+    @property
     def task_results(self) -> Path:
         return self.root / "task_results.csv"
 
@@ -107,11 +125,14 @@ class StudyLayout:
     def cells(self) -> Path:
         return self.root / "cells"
 
-    def cell(self, model_slug: str, run: str, source: str) -> CellLayout:
+    def cell(
+        self, model_slug: str, run: str, source: str, *, fold: int | None = None
+    ) -> CellLayout:
         """The folder of the cell of ``model_slug`` (a :func:`~tasktransfer.files.slugs`
         value), ``run`` and ``source`` (a task, mixture label or ``zero-shot``, all checked
-        names)."""
-        return CellLayout(self.cells / model_slug / run / source)
+        names), and of its cross-fit ``fold`` if it has one."""
+        folder = self.cells / model_slug / run / source
+        return CellLayout(folder if fold is None else folder / fold_label(fold))
 
     def adapters(self) -> dict[str, dict[tuple[str, str], Path]]:
         """Per model label, the adapter folder of each planned finetune cell that has one.
@@ -120,14 +141,18 @@ class StudyLayout:
         -------
         dict of str to dict of (str, str) to Path
             ``{model: {(run, source): folder}}``; empty without ``plan.json``. A folder
-            may hold a LoRA adapter or a whole finetuned model (full finetuning).
+            may hold a LoRA adapter or a whole finetuned model (full finetuning). Of a
+            cross-fit study's K adapters per (run, source), the one of fold 0.
         """
         if not self.plan.is_file():
             return {}
         out: dict[str, dict[tuple[str, str], Path]] = {}
         for entry in json.loads(self.plan.read_text(encoding="utf-8")):
-            # A model label may hold "/" (a hub id); run labels and sources never do.
-            model, run, source = entry["cell"].rsplit("/", 2)
+            fold = entry.get("fold")
+            if fold not in (None, 0):
+                continue  # one adapter per (run, source): fold 0's
+            # A model label may hold "/" (a hub id); run labels, sources, folds never do.
+            model, run, source = entry["cell"].rsplit("/", 2 if fold is None else 3)[:3]
             adapter = CellLayout(self.root / entry["folder"]).adapter
             if source != ZERO_SHOT and adapter.is_dir():
                 out.setdefault(model, {})[(run, source)] = adapter

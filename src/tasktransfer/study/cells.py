@@ -2,8 +2,10 @@
 
 Per (model, run) there is one zero-shot cell that evaluates the base model on every target;
 per (model, run, source) one finetune cell that finetunes on the source and evaluates the
-adapter on every target. The sources are the study's tasks, then its mixtures (labelled
-task -> count mixtures, sampled from the training data by the run's seed). A cell's key
+adapter on every target (under the cross-fit protocol, one per fold: see
+:mod:`tasktransfer.study.crossfit`). The sources are the study's tasks, then its mixtures
+(labelled task -> count mixtures, sampled from the training data by the run's seed); the
+targets are the tasks and the config's other ``targets``. A cell's key
 hashes everything its result depends on (model settings, seed, source, mixture counts, data
 fingerprints, finetune and evaluation settings, package version), so a resumed study
 redoes exactly the cells whose inputs changed.
@@ -18,12 +20,13 @@ import shutil
 import socket
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import tasktransfer
 from tasktransfer.contracts import ZERO_SHOT, CellLayout, ResultRow, StudyLayout
+from tasktransfer.contracts.layout import fold_label
 from tasktransfer.errors import InputError
 from tasktransfer.files import slugs, write_json_atomic
 from tasktransfer.model import ModelConfig
@@ -37,7 +40,8 @@ class Cell:
     """One unit of work: a zero-shot evaluation (``source=None``) or a finetune + evaluation.
 
     A finetune cell's ``source`` is a task name, or a mixture label with its counts in
-    ``mixture`` (task -> examples).
+    ``mixture`` (task -> examples). A cross-fit cell has its ``fold``: it trains on the
+    source's evaluation questions outside that fold and answers the targets' inside it.
     """
 
     model: ModelConfig
@@ -46,6 +50,7 @@ class Cell:
     key: str
     model_slug: str  # the model's folder name, unique within the study
     mixture: dict[str, int] | None = field(default=None, compare=False)  # compared via key
+    fold: int | None = None
 
     @property
     def run(self) -> str:
@@ -58,12 +63,13 @@ class Cell:
 
     @property
     def name(self) -> str:
-        """``<model>/<run>/<source>``, the name ``--force`` and ``status`` use."""
-        return f"{model_label(self.model)}/{self.run}/{self.source_label}"
+        """``<model>/<run>/<source>[/fold_<k>]``, the name ``--force`` and ``status`` use."""
+        name = f"{model_label(self.model)}/{self.run}/{self.source_label}"
+        return name if self.fold is None else f"{name}/{fold_label(self.fold)}"
 
     def files(self, layout: StudyLayout) -> CellLayout:
         """This cell's folder in the study of ``layout``."""
-        return layout.cell(self.model_slug, self.run, self.source_label)
+        return layout.cell(self.model_slug, self.run, self.source_label, fold=self.fold)
 
 
 def model_label(model: ModelConfig) -> str:
@@ -83,6 +89,7 @@ def plan_cells(
     eval_fingerprint: str,
     train_fingerprints: dict[str, str],
     mixture_fingerprints: dict[tuple[str, int], str] | None = None,
+    fold_fingerprints: dict[tuple[str, int], str] | None = None,
 ) -> list[Cell]:
     """Every cell of the study in a stable order: per (model, run), zero-shot, tasks, mixtures.
 
@@ -90,12 +97,15 @@ def plan_cells(
     ----------
     config : StudyConfig
     eval_fingerprint : str
-        Fingerprint of the evaluation examples of all targets.
+        Fingerprint of the evaluation examples of every evaluated task.
     train_fingerprints : dict of str to str
-        Fingerprint of each source task's training examples.
+        Fingerprint of each source task's training examples (protocol standard).
     mixture_fingerprints : dict of (str, int) to str or None, default=None
         Fingerprint of each (mixture label, seed)'s sampled training examples; needed when
         ``config.mixtures`` is not empty.
+    fold_fingerprints : dict of (str, int) to str or None, default=None
+        Fingerprint of each (source, fold)'s training questions; needed under protocol
+        crossfit, which plans one cell per fold of each source, in fold order.
     """
     shared = {
         "version": tasktransfer.__version__,
@@ -103,9 +113,12 @@ def plan_cells(
         "eval_data": eval_fingerprint,
         "evaluation": config.evaluation.model_dump(mode="json"),
     }
+    if config.extra_targets:  # only then: a square study's keys stay as they were
+        shared["targets"] = config.extra_targets
     folder_names = slugs([model_label(model) for model in config.models])
     if len(set(folder_names)) < len(config.models):
         raise InputError("models are listed twice: give each model of a study once")
+    crossfit = config.protocol.kind == "crossfit"
     cells = []
     for model in config.models:
         slug = folder_names[model_label(model)]
@@ -114,10 +127,23 @@ def plan_cells(
             cells.append(Cell(model, seed, None, content_key(base), slug))
             finetune = {**base, "finetune": config.finetune.model_dump(mode="json")}
             for source in config.tasks:
-                key = content_key(
-                    {**finetune, "source": source, "train_data": train_fingerprints[source]}
-                )
-                cells.append(Cell(model, seed, source, key, slug))
+                if not crossfit:
+                    key = content_key(
+                        {**finetune, "source": source, "train_data": train_fingerprints[source]}
+                    )
+                    cells.append(Cell(model, seed, source, key, slug))
+                    continue
+                for fold in range(config.protocol.folds):
+                    key = content_key(
+                        {
+                            **finetune,
+                            "source": source,
+                            "folds": config.protocol.folds,  # min_train changes no result
+                            "fold": fold,
+                            "train_data": (fold_fingerprints or {})[(source, fold)],
+                        }
+                    )
+                    cells.append(Cell(model, seed, source, key, slug, fold=fold))
             for label, mixture in config.mixtures.items():
                 key = content_key(
                     {
@@ -170,17 +196,21 @@ def _finetune_and_evaluate(cell: Cell, config: StudyConfig, files: CellLayout):
     adapters: dict[str, Path | None] = {cell.source_label: None}
     # Label -> (source, step) of each evaluated state; the final one's rows have no step.
     states: dict[str, tuple[str, float | None]] = {cell.source_label: (cell.source_label, None)}
+    targets = train = None
+    if cell.fold is not None:  # cross-fit: the source's other folds are its training data
+        targets, train = _fold_data(cell, config)
     # The same thread count under every executor keeps CPU results identical; a model that
     # pins its own count (the tiny model: one) uses that inside finetune and evaluate.
     with torch_threads(config.executor.cpus_per_cell):
         if cell.source is not None:
             started = time.perf_counter()
-            data = config.train_data
+            meta = {}
             if cell.mixture is not None:
-                train = data.sample(cell.mixture, seed=cell.seed)
+                train = config.train_data.sample(cell.mixture, seed=cell.seed)
                 meta = {"mixture": cell.mixture}
-            else:
-                train, meta = data.load([cell.source])[cell.source], {}
+            elif train is None:
+                train = config.train_data.load([cell.source])[cell.source]
+            write_json_atomic(files.train_questions, question_ids(train))
             adapters[cell.source_label] = adapter = finetune(
                 cell.model,
                 train,
@@ -198,8 +228,31 @@ def _finetune_and_evaluate(cell: Cell, config: StudyConfig, files: CellLayout):
                     adapters[label] = checkpoint_dir(adapter, fraction)
                     states[label] = (cell.source_label, fraction)
         started = time.perf_counter()
-        targets = config.eval_data.load(config.tasks)
+        if targets is None:
+            targets = config.load_evaluation()
         result = evaluate(cell.model, targets, adapters=adapters, config=config.evaluation)
         timing["evaluate_s"] = time.perf_counter() - started
     identity = {"model": model_label(cell.model), "run": cell.run, "states": states}
-    return result.results(**identity), result.records(**identity), timing
+    rows = [replace(row, fold=cell.fold) for row in result.results(**identity)]
+    predictions = [replace(p, fold=cell.fold) for p in result.records(**identity)]
+    return rows, predictions, timing
+
+
+def _fold_data(cell: Cell, config: StudyConfig):
+    """A cross-fit cell's targets (each one's questions in the fold) and training questions."""
+    from tasktransfer.study.crossfit import split_fold
+
+    folds = config.protocol.folds
+    evaluation = config.load_evaluation()
+    train, _ = split_fold(evaluation[cell.source], cell.fold, folds)
+    held_out = {task: split_fold(ex, cell.fold, folds)[1] for task, ex in evaluation.items()}
+    # A small target may have no question in this fold; the other folds cover it.
+    return {task: ex for task, ex in held_out.items() if ex}, train
+
+
+def question_ids(examples) -> dict[str, list[str]]:
+    """Task -> the ``idx`` of each example, in order: what a cell trained on."""
+    out: dict[str, list[str]] = {}
+    for example in examples:
+        out.setdefault(example.sub_task, []).append(example.idx)
+    return out

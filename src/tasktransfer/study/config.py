@@ -137,6 +137,28 @@ class ExecutorConfig(_Strict):
     max_retries: int = Field(1, ge=0, description="Ray retries of a failed cell.")
 
 
+class ProtocolConfig(_Strict):
+    """Which questions a finetune trains on and which it is evaluated on.
+
+    ``standard``: each source trains on ``train_data`` and every cell is evaluated on
+    ``eval_data``. ``crossfit``: each task's evaluation split is cut into ``folds`` folds by
+    a stable hash of the question ``idx`` (:func:`tasktransfer.study.crossfit.fold_of`);
+    for each fold, a cell finetunes on the source's evaluation questions outside the fold
+    and answers every target's questions inside it, so a target's counts summed over the
+    folds cover its whole split and no question is answered by a model trained on it.
+    ``train_data`` is not read. Zero-shot is evaluated once on the whole split.
+    """
+
+    kind: Literal["standard", "crossfit"] = "standard"
+    folds: int = Field(2, ge=2, description="crossfit: folds per task (K).")
+    min_train: int = Field(
+        20,
+        ge=1,
+        description="crossfit: the fewest training questions a (source, fold) may have; "
+        "the study refuses to run below it.",
+    )
+
+
 class SelectionConfig(_Strict):
     """The selection experiment: per target, direct, PGF-guided and random mixtures.
 
@@ -192,10 +214,23 @@ class StudyConfig(_Strict):
         description="A tasks YAML (as `tasktransfer tasks ls --labels` reads) that adds tasks "
         "or relabels built-in ones; relative to the working directory, recorded absolute.",
     )
-    tasks: list[str] = Field(min_length=1)
+    tasks: list[str] = Field(min_length=1, description="The sources: finetuned on, and evaluated.")
+    targets: list[str] | None = Field(
+        None,
+        description="Tasks evaluated beside the tasks and never finetuned on (a rectangular "
+        "study); None evaluates the tasks only. Listing a task here as well changes nothing.",
+    )
     seeds: list[int] = Field(min_length=1, description="One run per seed, labelled seed_<n>.")
     eval_data: DataConfig
-    train_data: DataConfig
+    target_data: DataConfig | None = Field(
+        None,
+        description="Where the targets that are not tasks are read (e.g. video targets from "
+        "another dataset than the image sources); None reads them from eval_data.",
+    )
+    train_data: DataConfig | None = Field(
+        None, description="The sources' training examples (protocol standard only)."
+    )
+    protocol: ProtocolConfig = ProtocolConfig()
     finetune: FinetuneConfig = FinetuneConfig()
     evaluation: EvalConfig = EvalConfig()
     executor: ExecutorConfig = ExecutorConfig()
@@ -254,6 +289,11 @@ class StudyConfig(_Strict):
     def _known_tasks(cls, tasks: list[str], info: ValidationInfo) -> list[str]:
         return task_names(tasks, info)
 
+    @field_validator("targets")
+    @classmethod
+    def _known_targets(cls, targets: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        return None if targets is None else task_names(targets, info)
+
     @field_validator("mixtures", mode="before")
     @classmethod
     def _read_mixtures(cls, mixtures: Any, info: ValidationInfo) -> Any:
@@ -305,6 +345,25 @@ class StudyConfig(_Strict):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _data_for_the_protocol(self) -> StudyConfig:
+        if self.protocol.kind == "standard" and self.train_data is None:
+            raise ValueError(
+                "train_data is required under protocol standard (it holds the sources' "
+                "training examples); protocol.kind=crossfit trains on eval_data instead"
+            )
+        if self.protocol.kind == "crossfit" and (self.mixtures or self.selection):
+            raise ValueError(
+                "mixtures and selection sample train_data, which protocol crossfit does not "
+                "read: run them under protocol standard"
+            )
+        if self.target_data is not None and not self.extra_targets:
+            raise ValueError(
+                "target_data reads the targets that are not tasks, and targets lists none: "
+                "drop target_data or add such targets"
+            )
+        return self
+
     @field_validator("seeds")
     @classmethod
     def _distinct_seeds(cls, seeds: list[int]) -> list[int]:
@@ -316,6 +375,26 @@ class StudyConfig(_Strict):
     def runs(self) -> list[str]:
         """Run labels, one per seed."""
         return [run_label(seed) for seed in self.seeds]
+
+    @property
+    def extra_targets(self) -> list[str]:
+        """The targets that are not tasks, in ``targets`` order."""
+        return [t for t in self.targets or () if t not in self.tasks]
+
+    @property
+    def evaluated(self) -> list[str]:
+        """Every task a cell is evaluated on: the tasks, then the other targets."""
+        return [*self.tasks, *self.extra_targets]
+
+    def load_evaluation(self) -> dict[str, list[Example]]:
+        """The evaluation examples of every evaluated task, in :attr:`evaluated` order.
+
+        The tasks are read from ``eval_data``; the other targets from ``target_data``,
+        or ``eval_data`` when it is not set.
+        """
+        if self.target_data is None:
+            return self.eval_data.load(self.evaluated)
+        return {**self.eval_data.load(self.tasks), **self.target_data.load(self.extra_targets)}
 
 
 def _is_task(name: str, registry: Registry) -> bool:

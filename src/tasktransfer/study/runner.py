@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -51,27 +52,38 @@ class StudyOutcome:
 def plan_study(config: StudyConfig) -> list[Cell]:
     """Load (and so check) every task's data, then plan the study's cells.
 
-    Fails early, before any cell runs, when the hub or a training folder is unreachable.
-    Each task's training examples are read once; a mixture's fingerprint is derived from
-    those of its tasks' pools, its counts and the run's seed, which fix what the cell
-    will sample (see :func:`mixture_fingerprint`), so planning samples no mixture.
+    Fails early, before any cell runs, when the hub or a training folder is unreachable, or
+    when a cross-fit fold leaves a source too few training questions
+    (:func:`~tasktransfer.study.crossfit.check_training_sizes`). Each task's examples are
+    read once; a mixture's fingerprint is derived from those of its tasks' pools, its
+    counts and the run's seed, which fix what the cell will sample (see
+    :func:`mixture_fingerprint`), so planning samples no mixture.
     """
     from tasktransfer.data import fingerprint
 
-    for role, data in (("eval_data", config.eval_data), ("train_data", config.train_data)):
-        if data.source is None:
+    roles = {"eval_data": config.eval_data, "target_data": config.target_data}
+    if config.protocol.kind == "standard":
+        roles["train_data"] = config.train_data
+    elif config.train_data is not None:
+        log.warning("protocol crossfit trains on eval_data's questions: train_data is not read")
+    for role, data in roles.items():
+        if data is not None and data.source is None:
             raise InputError(
                 f"{role}.source is not set: give the folder of your {role} examples, e.g. "
                 f"`tasktransfer run CONFIG {role}.source=/path/to/folder` (one parquet or "
                 "JSONL file per task and split, in the BLINK schema)."
             )
 
-    with _loading(config.eval_data, "eval_data"):
-        evaluation = config.eval_data.load(config.tasks)
-    eval_fingerprint = fingerprint([ex for task in config.tasks for ex in evaluation[task]])
-    with _loading(config.train_data, "train_data"):
-        train = config.train_data.load(config.tasks)
-    train_fingerprints = {task: fingerprint(train[task]) for task in config.tasks}
+    with _loading(config.target_data or config.eval_data, "the evaluation data"):
+        evaluation = config.load_evaluation()
+    eval_fingerprint = fingerprint([ex for task in config.evaluated for ex in evaluation[task]])
+    train_fingerprints, fold_fingerprints = {}, {}
+    if config.protocol.kind == "crossfit":
+        fold_fingerprints = _fold_fingerprints(config, evaluation)
+    else:
+        with _loading(config.train_data, "train_data"):
+            train = config.train_data.load(config.tasks)
+        train_fingerprints = {task: fingerprint(train[task]) for task in config.tasks}
     pools = _mixture_pools(config)
     mixture_fingerprints = {
         (label, seed): mixture_fingerprint(pools, mixture.mixture, seed=seed)
@@ -83,7 +95,22 @@ def plan_study(config: StudyConfig) -> list[Cell]:
         eval_fingerprint=eval_fingerprint,
         train_fingerprints=train_fingerprints,
         mixture_fingerprints=mixture_fingerprints,
+        fold_fingerprints=fold_fingerprints,
     )
+
+
+def _fold_fingerprints(config: StudyConfig, evaluation: dict) -> dict[tuple[str, int], str]:
+    """Fingerprint of each (source, fold)'s training questions, once their sizes are checked."""
+    from tasktransfer.data import fingerprint
+    from tasktransfer.study.crossfit import check_training_sizes, split_fold
+
+    folds = config.protocol.folds
+    check_training_sizes(evaluation, config.tasks, folds=folds, min_train=config.protocol.min_train)
+    return {
+        (source, fold): fingerprint(split_fold(evaluation[source], fold, folds)[0])
+        for source in config.tasks
+        for fold in range(folds)
+    }
 
 
 def _mixture_pools(config: StudyConfig) -> dict[str, str]:
@@ -285,7 +312,7 @@ def run_study(
     write_json_atomic(layout.environment, environment())
     prepare_models([cell.model for cell in todo], progress=progress)  # before any worker starts
     failures = _execute(todo, config, layout, outcome, progress=progress)
-    write_study_tables(layout, [cell.files(layout) for cell in cells])
+    write_tables(config, layout, cells)
     if failures:
         lines = "\n".join(f"  {name}: {err!r}" for name, err in failures.items())
         raise StudyFailed(
@@ -304,9 +331,32 @@ def run_study(
     return outcome
 
 
-def _plan_entry(cell: Cell, layout: StudyLayout) -> dict[str, str]:
+def _plan_entry(cell: Cell, layout: StudyLayout) -> dict[str, str | int]:
     folder = cell.files(layout).folder
-    return {"cell": cell.name, "key": cell.key, "folder": str(folder.relative_to(layout.root))}
+    entry = {"cell": cell.name, "key": cell.key, "folder": str(folder.relative_to(layout.root))}
+    return entry if cell.fold is None else {**entry, "fold": cell.fold}
+
+
+def write_tables(config: StudyConfig, layout: StudyLayout, cells: Sequence[Cell]) -> int:
+    """``results.csv`` and ``predictions.jsonl`` (and ``results-folds.csv``) from the done cells.
+
+    A cross-fit study's fold cells are grouped by (model, run, source), whose rows
+    :func:`~tasktransfer.study.crossfit.summed_rows` sums over the folds.
+    """
+    from tasktransfer.study.crossfit import summed_rows
+
+    groups: dict[tuple[str, str, str], list] = {}
+    for cell in cells:
+        if cell.fold is not None:
+            groups.setdefault((cell.model_slug, cell.run, cell.source_label), []).append(
+                cell.files(layout)
+            )
+    return write_study_tables(
+        layout,
+        [cell.files(layout) for cell in cells],
+        fold_groups=list(groups.values()),
+        sum_folds=partial(summed_rows, evaluation=config.evaluation, targets=config.evaluated),
+    )
 
 
 def _execute(
@@ -320,14 +370,13 @@ def _execute(
     """Run the pending cells on the configured executor; ``results.csv`` grows cell by cell."""
     from tasktransfer.study.progress import CellProgress
 
-    cells = [cell.files(layout) for cell in outcome.cells]
     with CellProgress(total=len(outcome.cells), done=len(outcome.skipped), enabled=progress) as bar:
 
         def on_finish(cell: Cell, error: BaseException | None) -> None:
             bar.finish(cell, error)
             if error is None:
                 outcome.ran.append(cell.name)
-                write_study_tables(layout, cells)
+                write_tables(config, layout, outcome.cells)
 
         return EXECUTORS[config.executor.kind](
             todo, config, layout.root, on_start=bar.start, on_finish=on_finish

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from tasktransfer.contracts import (
     ResultRow,
     StudyLayout,
     predictions_jsonl_text,
+    read_predictions,
     read_results,
     write_results,
 )
@@ -69,19 +70,51 @@ def done_rows(cell: CellLayout) -> list[ResultRow]:
     return [ResultRow(**row) for row in read_json(cell.done)["rows"]]
 
 
-def write_study_tables(layout: StudyLayout, cells: Sequence[CellLayout]) -> int:
+def write_study_tables(
+    layout: StudyLayout,
+    cells: Sequence[CellLayout],
+    *,
+    fold_groups: Sequence[Sequence[CellLayout]] = (),
+    sum_folds: Callable[[list[Prediction]], list[ResultRow]] | None = None,
+) -> int:
     """Rewrite ``results.csv`` and ``predictions.jsonl`` from the done cells, in plan order.
 
-    Returns the number of result rows written.
+    Parameters
+    ----------
+    layout : StudyLayout
+    cells : sequence of CellLayout
+        Every planned cell, in plan order.
+    fold_groups : sequence of sequence of CellLayout, default=()
+        Cross-fit studies: the fold cells of each (model, run, source). Their rows are
+        written to ``results-folds.csv``; ``results.csv`` holds, once every fold of a group
+        is done, ``sum_folds`` of the group's predictions in their place.
+    sum_folds : callable or None, default=None
+        The predictions of a group's folds -> its rows over the whole split
+        (:func:`tasktransfer.study.crossfit.summed_rows`); needed with ``fold_groups``.
+
+    Returns
+    -------
+    int
+        The number of rows written to ``results.csv``.
     """
+    group_of = {cell: tuple(group) for group in fold_groups for cell in group}
     rows: list[ResultRow] = []
+    fold_rows: list[ResultRow] = []
     predictions: list[str] = []
     for cell in cells:
         if not cell.done.exists():
             continue
-        rows.extend(done_rows(cell))
         predictions.extend(line for line in cell.predictions.read_text().splitlines() if line)
+        group = group_of.get(cell)
+        if group is None:
+            rows.extend(done_rows(cell))
+            continue
+        fold_rows.extend(done_rows(cell))
+        if cell == group[-1] and all(c.done.exists() for c in group):
+            rows.extend(sum_folds([p for c in group for p in read_predictions(c.predictions)]))
     write_results(layout.results, rows)
+    if fold_rows:
+        write_results(layout.results_folds, fold_rows)
     write_atomic(layout.predictions, "".join(p + "\n" for p in predictions))
     return len(rows)
 
