@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Sequence
@@ -14,9 +15,11 @@ def fingerprint(examples: Sequence[Example]) -> str:
     """SHA-256 hex digest over every example's fields and image pixels, in order.
 
     Covers ``idx``, ``sub_task``, ``question``, ``choices``, ``answer``, ``prompt``,
-    ``explanation`` and each image's mode, size and pixels; ``meta`` is left out (it is
-    not shown to a model). Pixels rather than file bytes, so an image reads the same
-    whether it came from a PNG, a parquet cell or a generator.
+    ``explanation`` and each image's mode, size and pixels; for a video or numeric
+    question also the answer type, the sampling rule, the timestamps and each frame's
+    pixels. ``meta`` is left out (it is not shown to a model). Pixels rather than file
+    bytes, so an image reads the same whether it came from a PNG, a parquet cell or a
+    generator.
 
     Examples
     --------
@@ -39,8 +42,16 @@ def fingerprint(examples: Sequence[Example]) -> str:
             example.explanation,
             len(example.images),
         ]
+        # Only video and numeric questions hash the new fields, so that every image
+        # question keeps the fingerprint it had before videos existed (caches stay valid).
+        video = example.video
+        if video is not None or example.answer_type != "choice":
+            fields.append(example.answer_type)
+        if video is not None:
+            fields.append([dataclasses.astuple(video.sampling), list(video.timestamps)])
         digest.update(json.dumps(fields).encode())
-        for image in example.images:
+        frames = video.frames if video is not None else ()
+        for image in (*example.images, *frames):
             for part in pixel_digest_parts(image):
                 digest.update(len(part).to_bytes(8, "little"))
                 digest.update(part)

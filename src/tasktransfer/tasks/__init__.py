@@ -1,9 +1,11 @@
 """Task registry: the perception tasks a study can train and evaluate on."""
 
 from tasktransfer.tasks.registry import (
+    ANSWER_TYPES,
     BLINK_TASKS,
     GRANULARITIES,
     LEVELS,
+    MODALITIES,
     REGISTRY,
     Registry,
     Task,
@@ -14,9 +16,11 @@ from tasktransfer.tasks.registry import (
 )
 
 __all__ = [
+    "ANSWER_TYPES",
     "BLINK_TASKS",
     "GRANULARITIES",
     "LEVELS",
+    "MODALITIES",
     "REGISTRY",
     "Registry",
     "Task",

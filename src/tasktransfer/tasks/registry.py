@@ -23,9 +23,13 @@ from tasktransfer.errors import InputError
 Level = Literal["low", "mid", "high"]
 Granularity = Literal["pixel", "patch", "crop", "image"]
 Provenance = Literal["paper", "inferred", "user"]
+AnswerType = Literal["choice", "number"]
+Modality = Literal["image", "video"]
 
 LEVELS: tuple[str, ...] = ("low", "mid", "high")
 GRANULARITIES: tuple[str, ...] = ("pixel", "patch", "crop", "image")
+ANSWER_TYPES: tuple[str, ...] = ("choice", "number")
+MODALITIES: tuple[str, ...] = ("image", "video")
 NAME_PATTERN = r"[A-Za-z][A-Za-z0-9_-]*"
 ABBREV_PATTERN = r"[A-Za-z0-9]{1,4}"
 
@@ -39,7 +43,7 @@ class UnknownTaskError(KeyError):
 
 @dataclass(frozen=True)
 class Task:
-    """One multiple-choice perception task.
+    """One perception task: multiple choice or numeric, on images or on a video.
 
     Attributes
     ----------
@@ -48,9 +52,11 @@ class Task:
     abbrev : str
         Two-letter abbreviation used in plots, e.g. ``"RD"``.
     images : int
-        Images per question (1 to 4).
+        Images per question: 1 to 4 for an image task, 0 to 4 for a video task (whose
+        frames come with the video).
     choices : int
-        Number of answer options (2 to 4).
+        Number of answer options: 2 to 4 (the most a question has) for a multiple-choice
+        task, 0 for a numeric one.
     level : {"low", "mid", "high"}
         Perceptual level.
     granularity : {"pixel", "patch", "crop", "image"}
@@ -59,6 +65,10 @@ class Task:
         Where the ``level`` and ``granularity`` labels come from.
     version : int
         Bumped whenever a label changes, so that old outputs can be told apart.
+    answer_type : {"choice", "number"}, default="choice"
+        Answered by an option letter, or by a number scored by mean relative accuracy.
+    modality : {"image", "video"}, default="image"
+        Whether each question carries a video.
     """
 
     name: str
@@ -69,6 +79,8 @@ class Task:
     granularity: Granularity
     provenance: Mapping[str, Provenance] = field(default_factory=dict)
     version: int = 1
+    answer_type: AnswerType = "choice"
+    modality: Modality = "image"
 
     def __post_init__(self) -> None:
         # Names and abbreviations become folder and mixture names: only safe characters.
@@ -80,7 +92,18 @@ class Task:
             raise ValueError(
                 f"task {self.name!r}: abbrev {self.abbrev!r} is not 1 to 4 letters or digits"
             )
-        for field_name, low, high in (("images", 1, 4), ("choices", 2, 4)):
+        if self.answer_type not in ANSWER_TYPES:
+            raise ValueError(
+                f"task {self.name!r}: answer_type must be one of {ANSWER_TYPES}, "
+                f"got {self.answer_type!r}"
+            )
+        if self.modality not in MODALITIES:
+            raise ValueError(
+                f"task {self.name!r}: modality must be one of {MODALITIES}, got {self.modality!r}"
+            )
+        fewest_images = 0 if self.modality == "video" else 1
+        choice_range = (2, 4) if self.answer_type == "choice" else (0, 0)
+        for field_name, low, high in (("images", fewest_images, 4), ("choices", *choice_range)):
             value = getattr(self, field_name)
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
                 raise ValueError(
@@ -213,6 +236,8 @@ def registry_in(context: Mapping[str, Any] | None) -> Registry:
 
 
 _TASK_FIELDS = ("abbrev", "images", "choices", "level", "granularity")
+# A new task may also say how it is answered and whether it has videos (default: BLINK's).
+_OPTIONAL_TASK_FIELDS = ("answer_type", "modality")
 # A BLINK task's data has a fixed shape; a file may relabel it, not reshape it.
 _LABEL_FIELDS = ("abbrev", "level", "granularity")
 
@@ -220,30 +245,34 @@ _LABEL_FIELDS = ("abbrev", "level", "granularity")
 def load_registry(path: str | Path | None = None, *, base: Registry = REGISTRY) -> Registry:
     """The registry with the tasks and labels of a YAML file applied on top of ``base``.
 
-    The file maps task names to fields. A name in ``base`` may change its labels
-    (``abbrev``, ``level``, ``granularity``); a new name adds a task and gives every field::
+        The file maps task names to fields. A name in ``base`` may change its labels
+        (``abbrev``, ``level``, ``granularity``); a new name adds a task and gives every field::
 
-        Counting: {level: low}
-        My_Task: {abbrev: MT, images: 1, choices: 3, level: mid, granularity: crop}
+            Counting: {level: low}
+            My_Task: {abbrev: MT, images: 1, choices: 3, level: mid, granularity: crop}
+            My_Count: {abbrev: MC, images: 0, choices: 0, level: mid, granularity: image,
+                       answer_type: number, modality: video}
 
-    Labels set by the file get provenance ``"user"``. Task names take letters, digits,
-    ``_`` and ``-`` (they name folders); abbreviations 1 to 4 letters or digits.
+        Labels set by the file get provenance ``"user"``. Task names take letters, digits,
+        ``_`` and ``-`` (they name folders); abbreviations 1 to 4 letters or digits. A new task
+    may set ``answer_type`` (``choice`` or ``number``) and ``modality`` (``image`` or
+    ``video``); they default to ``choice`` and ``image``.
 
-    Parameters
-    ----------
-    path : str or Path or None
-        The YAML file; ``None`` returns ``base`` unchanged.
-    base : Registry, default=REGISTRY
+        Parameters
+        ----------
+        path : str or Path or None
+            The YAML file; ``None`` returns ``base`` unchanged.
+        base : Registry, default=REGISTRY
 
-    Returns
-    -------
-    Registry
+        Returns
+        -------
+        Registry
 
-    Raises
-    ------
-    InputError
-        No such file, not YAML, or a task or field that is not allowed; the message names
-        the file.
+        Raises
+        ------
+        InputError
+            No such file, not YAML, or a task or field that is not allowed; the message names
+            the file.
     """
     if path is None:
         return base
@@ -264,7 +293,7 @@ def load_registry(path: str | Path | None = None, *, base: Registry = REGISTRY) 
         where = f"{path}: task {name!r}"
         if not isinstance(fields, dict):
             raise InputError(f"{where}: expected a mapping of fields, got {fields!r}")
-        allowed = _LABEL_FIELDS if name in tasks else _TASK_FIELDS
+        allowed = _LABEL_FIELDS if name in tasks else _TASK_FIELDS + _OPTIONAL_TASK_FIELDS
         unknown = sorted(set(fields) - set(allowed))
         if unknown:
             what = "a registered task's labels" if name in tasks else "a task's fields"
