@@ -4,7 +4,9 @@ Every function is pure: arrays in, arrays out, exactly as ``DESIGN.md`` defines 
 Arrays of PGF have shape ``(n_runs, n_tasks, n_tasks)``: rows are source tasks (finetuned
 on), columns target tasks (evaluated on), both in the same task order. NaN marks a value
 that is undefined (zero-shot accuracy at the ceiling) or missing; it is left out of every
-aggregate, never replaced by an invented number.
+aggregate, never replaced by an invented number. A rectangular study (targets that are
+never sources) keeps this layout, the tasks being every source and every target: masks of
+the sources and of the targets say which rows and columns are measured.
 """
 
 from __future__ import annotations
@@ -126,8 +128,9 @@ def breadth_weighted_sums(values, *, axis, n):
     ----------
     values : ndarray
     axis : int
-    n : int
-        The breadth normaliser N, the number of entries a line could have.
+    n : int or ndarray
+        The breadth normaliser N, the number of entries a line could have: one for every
+        line, or one per line (broadcast against the reduced shape).
 
     Returns
     -------
@@ -151,7 +154,42 @@ def breadth_weighted_sums(values, *, axis, n):
     return out[0], out[1]
 
 
-def transferability(pgf_runs, *, include_diagonal=False):
+def breadth(sources, targets, *, include_diagonal=False):
+    """The breadth normaliser N of each source's row and of each target's column.
+
+    A source's row reaches every target but its own task (when that is a target too); a
+    target's column receives from every source but its own task. With the in-task entry
+    counted, N is the number of targets (a row) or of sources (a column).
+
+    Parameters
+    ----------
+    sources, targets : array-like of bool, shape (n_tasks,)
+        Which tasks are sources (rows) and which are targets (columns).
+    include_diagonal : bool, default=False
+
+    Returns
+    -------
+    n_row, n_column : ndarray of int, shape (n_tasks,)
+        N of each task's row and column; 0 for a task that is not a source (row) or not
+        a target (column), whose metric is NaN.
+
+    Examples
+    --------
+    Two sources, both also targets, and two tasks that are only targets:
+
+    >>> breadth([True, True, False, False], [True, True, True, True])
+    (array([3, 3, 0, 0]), array([1, 1, 2, 2]))
+    >>> breadth([True, True, True], [True, True, True])  # square: N = n_tasks - 1
+    (array([2, 2, 2]), array([2, 2, 2]))
+    """
+    is_source, is_target = np.asarray(sources, dtype=bool), np.asarray(targets, dtype=bool)
+    in_task = 0 if include_diagonal else (is_source & is_target).astype(int)
+    n_row = np.where(is_source, is_target.sum() - in_task, 0)
+    n_column = np.where(is_target, is_source.sum() - in_task, 0)
+    return n_row, n_column
+
+
+def transferability(pgf_runs, *, include_diagonal=False, sources=None, targets=None):
     """Transferability of each source and malleability of each target, per run.
 
     Parameters
@@ -159,8 +197,12 @@ def transferability(pgf_runs, *, include_diagonal=False):
     pgf_runs : array-like of shape (n_runs, n_tasks, n_tasks)
         PGF per run; rows are sources, columns targets, in the same task order.
     include_diagonal : bool, default=False
-        Count the in-task gain (i == j). Off by default, as in the paper: then
-        ``N = n_tasks - 1``, else ``N = n_tasks``.
+        Count the in-task gain (i == j). Off by default, as in the paper: then in a
+        square study ``N = n_tasks - 1``, else ``N = n_tasks`` (:func:`breadth`).
+    sources, targets : array-like of bool, shape (n_tasks,), or None, default=None
+        Which tasks are sources (rows) and targets (columns) of a rectangular study; None:
+        every task. Entries outside the rectangle are left out, and N counts the targets
+        a source reaches and the sources a target receives from (:func:`breadth`).
 
     Returns
     -------
@@ -177,16 +219,29 @@ def transferability(pgf_runs, *, include_diagonal=False):
     array([[0.1967, 0.1264, 0.    ]])
     >>> m["theta_neg"].round(4)
     array([[-0.1574, -0.0393, -0.0787]])
+
+    Task C only a target: A's row has N = 2 (B, C), A's column N = 1 (B) and C's column
+    N = 2 (A, B); so Δ+(A) = (1 - e^-1) / 2 * 0.9 and Θ+(C) = (1 - e^-1/2) * 0.4.
+
+    >>> rect = [[[9.0, 0.5, 0.4], [0.1, 9.0, -0.2], [np.nan, np.nan, np.nan]]]
+    >>> r = transferability(rect, sources=[True, True, False])
+    >>> r["delta_pos"].round(4), r["theta_pos"].round(4)
+    (array([[0.2845, 0.0393,    nan]]), array([[0.0632, 0.3161, 0.1574]]))
     """
     values = np.array(pgf_runs, dtype=float)
     n_tasks = values.shape[-1]
     if values.ndim != 3 or values.shape[1] != n_tasks:
         raise ValueError(f"pgf_runs must have shape (n_runs, n_tasks, n_tasks); got {values.shape}")
+    every = np.ones(n_tasks, dtype=bool)
+    is_source = every if sources is None else np.asarray(sources, dtype=bool)
+    is_target = every if targets is None else np.asarray(targets, dtype=bool)
+    values[:, ~is_source, :] = np.nan
+    values[:, :, ~is_target] = np.nan
     if not include_diagonal:
         values[:, np.arange(n_tasks), np.arange(n_tasks)] = np.nan
-    n = n_tasks if include_diagonal else n_tasks - 1
-    delta_pos, delta_neg = breadth_weighted_sums(values, axis=2, n=n)
-    theta_pos, theta_neg = breadth_weighted_sums(values, axis=1, n=n)
+    n_row, n_column = breadth(is_source, is_target, include_diagonal=include_diagonal)
+    delta_pos, delta_neg = breadth_weighted_sums(values, axis=2, n=n_row)
+    theta_pos, theta_neg = breadth_weighted_sums(values, axis=1, n=n_column)
     return {
         "delta_pos": delta_pos,
         "delta_neg": delta_neg,

@@ -45,12 +45,12 @@ class ModelRuns:
     model : str
         Model label.
     tasks : tuple of str
-        Task order of both axes (registry order).
+        Task order of both axes (registry order): every source and every target.
     runs : tuple of str
         Run labels, in order of first appearance.
     pgf : ndarray of shape (n_runs, n_tasks, n_tasks)
         Rows are sources, columns targets; NaN where undefined or missing (a task that
-        was never finetuned on has an all-NaN row).
+        was never finetuned on has an all-NaN row, one never evaluated an all-NaN column).
     origin : str
         The file (or alias) it was read from.
     acc : ndarray of shape (n_runs, n_tasks, n_tasks) or None
@@ -60,6 +60,11 @@ class ModelRuns:
     steps : dict of float to ndarray of shape (n_runs, n_tasks, n_tasks) or None
         Checkpoint fraction of the training steps (below 1, ascending) -> the PGF of the
         checkpoints' rows, on the axes of :attr:`pgf`; None when the table has no step rows.
+    sources, targets : tuple of str
+        The tasks finetuned on and the tasks evaluated, in the order of :attr:`tasks`;
+        empty means all of :attr:`tasks` (a square study). A rectangular study (targets
+        beyond its sources) has rows only for its sources: the matrix that
+        :attr:`source_mask` x :attr:`target_mask` cut out of :attr:`pgf`.
     """
 
     model: str
@@ -70,6 +75,29 @@ class ModelRuns:
     acc: np.ndarray | None = None
     acc0: np.ndarray | None = None
     steps: dict[float, np.ndarray] | None = None
+    sources: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        # Frozen: the defaults (every task both a source and a target) are set once here.
+        for name in ("sources", "targets"):
+            if not getattr(self, name):
+                object.__setattr__(self, name, tuple(self.tasks))
+
+    @property
+    def source_mask(self) -> np.ndarray:
+        """Per task of :attr:`tasks`, whether it is a source (a row of the matrix)."""
+        return np.isin(self.tasks, self.sources)
+
+    @property
+    def target_mask(self) -> np.ndarray:
+        """Per task of :attr:`tasks`, whether it is a target (a column of the matrix)."""
+        return np.isin(self.tasks, self.targets)
+
+    @property
+    def is_square(self) -> bool:
+        """Whether every task is both a source and a target."""
+        return len(self.sources) == len(self.targets) == len(self.tasks)
 
 
 def infer_label(path: str | Path) -> str:
@@ -277,31 +305,40 @@ def _pgf_row(row, where, label):
 
 
 def _axes(path, label, records, registry):
+    """The runs, the tasks (both axes), the sources and the targets of ``records``."""
     runs = tuple(dict.fromkeys(run for run, source, _ in records if source != ZERO_SHOT))
     if not runs:
         raise InputError(f"{path}: model {label!r} has only zero-shot rows, nothing finetuned")
-    seen = {t for run, source, target in records if source != ZERO_SHOT for t in (source, target)}
-    return runs, tuple(t for t in registry if t in seen)
+    finetuned = [(source, target) for _, source, target in records if source != ZERO_SHOT]
+    sources = {source for source, _ in finetuned}
+    targets = {target for _, target in finetuned}
+    tasks = tuple(t for t in registry if t in sources | targets)
+    return (
+        runs,
+        tasks,
+        tuple(t for t in tasks if t in sources),
+        tuple(t for t in tasks if t in targets),
+    )
 
 
 def _from_pgf(path, label, records, registry):
-    runs, tasks = _axes(path, label, records, registry)
+    runs, tasks, sources, targets = _axes(path, label, records, registry)
     index = {t: k for k, t in enumerate(tasks)}
     run_index = {r: k for k, r in enumerate(runs)}
     values = np.full((len(runs), len(tasks), len(tasks)), np.nan)
     for (run, source, target), (_, value) in records.items():
         values[run_index[run], index[source], index[target]] = value
-    _warn_missing(path, label, values.shape, records)
-    return ModelRuns(label, tasks, runs, values, str(path))
+    _warn_missing(path, label, len(runs), len(sources), len(targets), records)
+    return ModelRuns(label, tasks, runs, values, str(path), sources=sources, targets=targets)
 
 
 def _from_counts(path, label, records, registry, ceilings, steps):
-    runs, tasks = _axes(path, label, records, registry)
+    runs, tasks, sources, targets = _axes(path, label, records, registry)
     baselines = {(run, t): acc for (run, s, t), (_, acc) in records.items() if s == ZERO_SHOT}
     ceiling = np.array([ceilings.get(t, 1.0) for t in tasks])
     acc, acc0 = _accuracies(path, label, records, runs, tasks, baselines)
     values = pgf(acc, acc0, ceiling=ceiling, names=(runs, tasks))
-    _warn_missing(path, label, acc.shape, records)
+    _warn_missing(path, label, len(runs), len(sources), len(targets), records)
     by_step = {}
     for step, found in steps.items():
         step_acc, _ = _accuracies(path, label, found, runs, tasks, baselines, step=step)
@@ -309,7 +346,16 @@ def _from_counts(path, label, records, registry, ceilings, steps):
             warnings.simplefilter("ignore", UndefinedPGFWarning)
             by_step[step] = pgf(step_acc, acc0, ceiling=ceiling)
     return ModelRuns(
-        label, tasks, runs, values, str(path), acc=acc, acc0=acc0, steps=by_step or None
+        label,
+        tasks,
+        runs,
+        values,
+        str(path),
+        acc=acc,
+        acc0=acc0,
+        steps=by_step or None,
+        sources=sources,
+        targets=targets,
     )
 
 
@@ -344,10 +390,8 @@ def _accuracies(path, label, records, runs, tasks, baselines, *, step=None):
     return acc, acc0
 
 
-def _warn_missing(path, label, shape, records):
-    n_runs, _, n_tasks = shape
-    n_sources = len({s for _, s, _ in records if s != ZERO_SHOT})
-    expected = n_runs * n_sources * n_tasks
+def _warn_missing(path, label, n_runs, n_sources, n_targets, records):
+    expected = n_runs * n_sources * n_targets
     found = sum(1 for _, s, _ in records if s != ZERO_SHOT)
     if found < expected:
         warnings.warn(
