@@ -1,0 +1,120 @@
+"""Rectangular studies: ``targets:`` beyond the tasks are evaluated, never finetuned on.
+
+A square study's plan must not move (its cell keys are those of the formula before
+``targets:`` existed); a rectangular one (2 sources, 3 targets, one of them read from
+``target_data``) runs end to end on the tiny model.
+"""
+
+import json
+
+import pytest
+
+import tasktransfer
+from tasktransfer.contracts import StudyLayout, read_predictions, read_results
+from tasktransfer.data import fingerprint, load_examples
+from tasktransfer.data.folder import write_folder
+from tasktransfer.errors import InputError
+from tasktransfer.study import load_study_config, run_study
+from tasktransfer.study.cells import content_key
+from tasktransfer.study.runner import plan_study
+
+SOURCES = ["Relative_Depth", "Counting"]
+SMALL = [
+    f"tasks=[{', '.join(SOURCES)}]",
+    "seeds=[0]",
+    "eval_data.limit=8",
+    "train_data.limit=8",
+    "finetune.steps=2",
+    "finetune.batch_size=4",
+    "executor.workers=1",
+]
+
+
+def test_targets_resolve_through_the_registry_and_add_to_the_tasks():
+    config = load_study_config("quickstart", [*SMALL, "targets=[CN, AS, Jigsaw]"])
+    assert config.targets == ["Counting", "Art_Style", "Jigsaw"]
+    assert config.extra_targets == ["Art_Style", "Jigsaw"]
+    assert config.evaluated == [*SOURCES, "Art_Style", "Jigsaw"]
+    assert load_study_config("quickstart", SMALL).evaluated == SOURCES
+    with pytest.raises(InputError, match="Did you mean: Counting"):
+        load_study_config("quickstart", [*SMALL, "targets=[Countng]"])
+    with pytest.raises(InputError, match="target_data reads the targets that are not tasks"):
+        load_study_config("quickstart", [*SMALL, "target_data={split: val}"])
+
+
+def test_a_square_study_keeps_its_plan():
+    square = plan_study(load_study_config("quickstart", SMALL))
+    listed = plan_study(load_study_config("quickstart", [*SMALL, "targets=[Counting]"]))
+    assert [(c.name, c.key) for c in listed] == [(c.name, c.key) for c in square]
+    # The zero-shot key is still the formula of every study planned before targets existed.
+    config = load_study_config("quickstart", SMALL)
+    evaluation = config.eval_data.load(SOURCES)
+    expected = content_key(
+        {
+            "version": tasktransfer.__version__,
+            "tasks": SOURCES,
+            "eval_data": fingerprint([ex for t in SOURCES for ex in evaluation[t]]),
+            "evaluation": config.evaluation.model_dump(mode="json"),
+            "model": config.models[0].model_dump(mode="json"),
+            "seed": 0,
+        }
+    )
+    assert square[0].name == "tiny/seed_0/zero-shot" and square[0].key == expected
+
+
+def test_a_rectangular_plan_finetunes_only_the_tasks():
+    config = load_study_config("quickstart", [*SMALL, "targets=[Art_Style]"])
+    cells = plan_study(config)
+    assert [c.name for c in cells] == [
+        "tiny/seed_0/zero-shot",
+        *(f"tiny/seed_0/{s}" for s in SOURCES),
+    ]
+    square = plan_study(load_study_config("quickstart", SMALL))
+    assert not {c.key for c in cells} & {c.key for c in square}  # more targets: new results
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    # Art_Style comes from its own folder of 5 questions, the sources from the suite (8 each).
+    folder = tmp_path_factory.mktemp("targets")
+    art = load_examples("synthetic", ["Art_Style"], "val", limit=5)
+    write_folder(folder, "val", art)
+    out = tmp_path_factory.mktemp("rectangular")
+    overrides = [*SMALL, "targets=[Counting, Art_Style]", f"target_data.source={folder}"]
+    overrides.append("target_data.split=val")
+    outcome = run_study(load_study_config("quickstart", overrides, output=out), progress=False)
+    return out, outcome, [e.idx for e in art["Art_Style"]]
+
+
+def test_every_cell_answers_every_target_and_trains_on_its_source_only(study):
+    out, outcome, art_ids = study
+    assert outcome.ran == ["tiny/seed_0/zero-shot", *(f"tiny/seed_0/{s}" for s in SOURCES)]
+    rows = read_results(StudyLayout(out).results)
+    targets = [*SOURCES, "Art_Style"]
+    assert [(r.source, r.target) for r in rows] == [
+        (s, t) for s in ("zero-shot", *SOURCES) for t in targets
+    ]
+    assert {r.target: r.n_total for r in rows} == {
+        "Relative_Depth": 8,
+        "Counting": 8,
+        "Art_Style": 5,
+    }
+    art = [p.idx for p in read_predictions(StudyLayout(out).predictions) if p.target == "Art_Style"]
+    assert art == art_ids * 3  # read from target_data, by each of the three model states
+    for source in SOURCES:
+        cell = StudyLayout(out).cell("tiny", "seed_0", source)
+        assert list(json.loads(cell.train_questions.read_text())) == [source]
+
+
+def test_the_analysis_reads_the_rectangle(study):
+    out, outcome, _ = study
+    assert outcome.report is not None and outcome.report.is_file()
+    model = json.loads((out / "analysis" / "analysis.json").read_text())["models"]["tiny"]
+    acc = {(r.source, r.target): r.accuracy for r in read_results(StudyLayout(out).results)}
+    tasks = model["tasks"]
+    for source in SOURCES:
+        for target in [*SOURCES, "Art_Style"]:
+            acc0 = acc[("zero-shot", target)]
+            expected = (acc[(source, target)] - acc0) / (1 - acc0)
+            value = model["pgf_mean"][tasks.index(source)][tasks.index(target)]
+            assert value == pytest.approx(expected, abs=1e-12)
