@@ -195,3 +195,14 @@ def test_ray_gives_the_results_of_the_local_executor(study, tmp_path):
     for table in ("results", "results_folds"):
         mine = getattr(StudyLayout(tmp_path), table).read_bytes()
         assert mine == getattr(StudyLayout(out), table).read_bytes()
+
+
+@pytest.mark.parametrize("size", ["3b", "7b", "32b"])
+def test_the_shipped_crossfit_configs_are_the_paper_configs_on_blink_alone(size):
+    crossfit = load_study_config(f"blink-qwen2.5-vl-{size}-crossfit")
+    paper = load_study_config(f"blink-qwen2.5-vl-{size}")
+    assert (crossfit.protocol.kind, crossfit.protocol.folds) == ("crossfit", 2)
+    assert crossfit.train_data is None and crossfit.eval_data == paper.eval_data
+    differ = {"name", "output", "protocol", "train_data"}
+    same = paper.model_dump(exclude=differ) == crossfit.model_dump(exclude=differ)
+    assert same  # models, tasks, seeds, finetune, evaluation and executor as the paper's
