@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 
 from PIL import Image
 
@@ -39,3 +40,22 @@ def plain_image(image: Image.Image) -> Image.Image:
 def pixel_digest_parts(image: Image.Image) -> tuple[bytes, bytes]:
     """What identifies an image's content: its mode and size, and its raw pixel bytes."""
     return f"{image.mode}:{image.width}x{image.height}".encode(), image.tobytes()
+
+
+def limit_pixels(image: Image.Image, max_pixels: int | None) -> Image.Image:
+    """``image`` downscaled (aspect kept, bicubic) to at most ``max_pixels`` pixels, RGB.
+
+    Examples
+    --------
+    >>> limit_pixels(Image.new("RGB", (200, 100)), 5000).size
+    (100, 50)
+    >>> limit_pixels(Image.new("RGB", (20, 10)), 5000).size
+    (20, 10)
+    """
+    image = image.convert("RGB")
+    width, height = image.size
+    if max_pixels is None or width * height <= max_pixels:
+        return image
+    scale = math.sqrt(max_pixels / (width * height))
+    size = (max(1, int(width * scale)), max(1, int(height * scale)))
+    return image.resize(size, Image.Resampling.BICUBIC)

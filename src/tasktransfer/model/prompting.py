@@ -69,7 +69,6 @@ truncated (the processor's truncation stays off).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -77,6 +76,7 @@ from typing import Any
 from PIL import Image
 
 from tasktransfer.data import LETTERS, Example, format_prompt
+from tasktransfer.data.images import limit_pixels
 from tasktransfer.errors import InputError
 from tasktransfer.model.architectures import Architecture
 
@@ -105,25 +105,6 @@ class PromptBatch:
             n_choices=self.n_choices.to(device),
             targets=self.targets.to(device),
         )
-
-
-def limit_pixels(image: Image.Image, max_pixels: int | None) -> Image.Image:
-    """``image`` downscaled (aspect kept, bicubic) to at most ``max_pixels`` pixels, RGB.
-
-    Examples
-    --------
-    >>> limit_pixels(Image.new("RGB", (200, 100)), 5000).size
-    (100, 50)
-    >>> limit_pixels(Image.new("RGB", (20, 10)), 5000).size
-    (20, 10)
-    """
-    image = image.convert("RGB")
-    width, height = image.size
-    if max_pixels is None or width * height <= max_pixels:
-        return image
-    scale = math.sqrt(max_pixels / (width * height))
-    size = (max(1, int(width * scale)), max(1, int(height * scale)))
-    return image.resize(size, Image.Resampling.BICUBIC)
 
 
 def pad_to_square(image: Image.Image, fill: tuple[int, ...]) -> Image.Image:
