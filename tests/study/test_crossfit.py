@@ -155,6 +155,13 @@ def test_the_analysis_reads_the_summed_rows(study):
             assert model["pgf_mean"][i][j] == pytest.approx(expected, abs=1e-12)
 
 
+def test_the_report_states_the_protocol(study):
+    out, _ = study
+    study_json = json.loads((out / "analysis" / "study.json").read_text())
+    assert study_json["protocol"].startswith("Protocol: cross-fit, 2 folds.")
+    assert study_json["protocol"] in (out / "analysis" / "summary.md").read_text()
+
+
 def test_a_study_missing_one_fold_resumes_it_alone(study, tmp_path):
     out, _ = study
     shutil.copytree(out, tmp_path, dirs_exist_ok=True)

@@ -294,6 +294,7 @@ def read_analysis(folder: str | Path) -> Analysis:
     try:
         analysis = Analysis.from_json(data)
     except (KeyError, TypeError, AttributeError) as err:
+    protocol: str | None  # one sentence (report/study.py); old study.json files lack it
         raise InputError(f"{layout.analysis_json}: not an analysis ({err!r})") from None
     if layout.selection_json.is_file():
         analysis.selection = read_json(layout.selection_json)["targets"]

@@ -57,8 +57,47 @@ def collect_study(study_dir: str | Path) -> Study:
                 format_mismatch=bool(row.format_mismatch),
             )
         )
+    config = layout.config.read_text() if layout.config.is_file() else None
     return Study(
-        config=layout.config.read_text() if layout.config.is_file() else None,
+        config=config,
         environment=read_json(layout.environment) if layout.environment.is_file() else None,
         answers=answers,
+        protocol=None if config is None else protocol_statement(config),
+    )
+
+
+def protocol_statement(config_text: str) -> str:
+    """One sentence on which questions the study trained and evaluated on.
+
+    ``config_text`` is the study's ``config.yaml``; one written before protocols existed
+    (no ``protocol`` section) ran the standard protocol.
+
+    Examples
+    --------
+    >>> protocol_statement("protocol: {kind: crossfit, folds: 3}").split(".")[0]
+    'Protocol: cross-fit, 3 folds'
+    >>> protocol_statement("name: old-study").split(".")[0]
+    'Protocol: standard'
+    """
+    import yaml
+
+    try:
+        config = yaml.safe_load(config_text)
+    except yaml.YAMLError:
+        config = None
+    protocol = (config or {}).get("protocol") if isinstance(config, dict) else None
+    protocol = protocol if isinstance(protocol, dict) else {}
+    if protocol.get("kind") != "crossfit":
+        return (
+            "Protocol: standard. Each source was finetuned on its training data "
+            "(train_data) and every model was evaluated on the evaluation split (eval_data)."
+        )
+    folds = protocol.get("folds", 2)
+    return (
+        f"Protocol: cross-fit, {folds} folds. Each task's evaluation split is cut into "
+        f"{folds} folds by a hash of the question id; for each fold, the source is finetuned "
+        "on its own questions outside the fold and answers every target's questions inside "
+        "it. Counts are summed over the folds, so each accuracy covers the whole split and "
+        "no question is answered by a model that trained on it; zero-shot is evaluated "
+        "once on the whole split. The rows per fold are in the study's results-folds.csv."
     )

@@ -27,7 +27,8 @@ def render_summary(
     units : sequence of AnalysisUnit or None, default=None
         None means :data:`tasktransfer.units.UNITS`.
     study : Study or None, default=None
-        ``study.json``; its format-mismatch rows are named (:func:`format_findings`).
+        ``study.json``: its protocol is stated, and its format-mismatch rows are named
+        (:func:`format_findings`).
     """
     from tasktransfer.units import UNITS
 
@@ -46,6 +47,8 @@ def render_summary(
         f"Transferability (Δ) and malleability (Θ) are computed per run, {diagonal} the "
         "in-task diagonal, then averaged over runs."
     )
+    if study is not None and study.get("protocol"):
+        blocks.append(study["protocol"])
     for label, entry in analysis.models.items():
         blocks.append(f"## {label}")
         for unit in units:
