@@ -47,7 +47,7 @@ def test_optional_columns_appear_only_when_some_row_has_them():
         ("m,r,zero-shot,T,5,4,", "line 2, column 'n_correct': 5 is not within 0..n_total=4"),
         ("m,r,zero-shot,T,1,4,maybe", "line 2, column 'collapsed': expected true or false"),
         ("m,,zero-shot,T,1,4,", "line 2, column 'run': empty value"),
-        ("m,r,zero-shot,T,x,4,", "line 2, column 'n_correct': expected an integer, got 'x'"),
+        ("m,r,zero-shot,T,x,4,", "line 2, column 'n_correct': expected a number, got 'x'"),
     ],
 )
 def test_a_bad_row_is_named_by_file_line_and_column(tmp_path, line, message):

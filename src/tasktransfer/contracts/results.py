@@ -12,6 +12,7 @@ ResultRow
     One evaluation of one model state on one target: counts plus optional diagnostics.
 Prediction
     One question answered by one model state, with the score of every offered option.
+    ``credit`` is what the question adds to its row's ``n_correct``.
 REQUIRED_COLUMNS, OPTIONAL_COLUMNS, PGF_COLUMNS
     Column names of the results table and of the published PGF table.
 results_csv_text(rows) / write_results(path, rows) / read_results(path)
@@ -53,8 +54,13 @@ class ResultRow:
         The task (or mixture label) finetuned on, or :data:`ZERO_SHOT`.
     target : str
         The task evaluated.
-    n_correct, n_total : int
-        Counts; accuracy is ``n_correct / n_total``.
+    n_correct : int or float
+        Questions answered correctly (an integer) for a multiple-choice target; for a
+        numeric target (answers scored by mean relative accuracy,
+        :mod:`tasktransfer.scoring`) the sum of the questions' scores, a float in
+        ``[0, n_total]``. Accuracy is ``n_correct / n_total`` either way (PGF's ceiling 1).
+    n_total : int
+        Questions evaluated.
     answer_counts : dict of str to int or None
         Predicted letter -> count (every letter offered or predicted, zeros included).
     n_unparsed : int or None
@@ -76,7 +82,7 @@ class ResultRow:
     run: str
     source: str
     target: str
-    n_correct: int
+    n_correct: int | float
     n_total: int
     answer_counts: dict[str, int] | None = field(default=None, compare=False)
     n_unparsed: int | None = None
@@ -116,6 +122,8 @@ def results_csv_text(rows: Iterable[ResultRow]) -> str:
 
     The required columns always appear; an optional column appears when any row has a
     value for it (``answer_counts`` as a JSON object, ``collapsed`` as ``true``/``false``).
+    An integer ``n_correct`` is written as one (``3``), a float one as Python writes it
+    (``2.7``, ``3.0``): the shortest text that reads back as the same float.
 
     Examples
     --------
@@ -235,7 +243,7 @@ def parse_row(
         if not text:
             raise InputError(f"{where}, column {column!r}: empty value")
         values[column] = text
-    values["n_correct"] = _number(raw.get("n_correct"), int, where, "n_correct")
+    values["n_correct"] = _correct_count(raw.get("n_correct"), where)
     values["n_total"] = _number(raw.get("n_total"), int, where, "n_total")
     if values["n_total"] <= 0:
         raise InputError(f"{where}, column 'n_total': must be positive, got {values['n_total']}")
@@ -249,6 +257,18 @@ def parse_row(
         if text:
             values[column] = _optional(text, kind, where, column)
     return ResultRow(**values)
+
+
+def _correct_count(text: str | None, where: str) -> int | float:
+    """``n_correct``: an integer, or a float (a numeric target's sum of scores)."""
+    text = (text or "").strip()
+    try:
+        return int(text)
+    except ValueError:
+        value = _number(text, float, where, "n_correct")
+    if math.isnan(value):
+        raise InputError(f"{where}, column 'n_correct': expected a number, got {text!r}")
+    return value
 
 
 def _number(text: str | None, kind: type, where: str, column: str):
@@ -295,16 +315,25 @@ class Prediction:
     idx : str
         The question's id in its task.
     answer : str
-        The gold letter.
+        The gold letter; for a numeric question the ground-truth number as its example
+        writes it (``"2.45"``).
     predicted : str or None
         The predicted letter; None when a generated answer named no single offered letter.
+        For a numeric question the number parsed from ``output``
+        (:func:`tasktransfer.scoring.parse_number`) in plain decimals (``"3"``, ``"2.5"``),
+        None when the output is not one number.
     correct : bool
+        For a numeric question: whether ``score`` is 1 (within 5 % of the ground truth).
     scores : dict of str to float
-        Offered letter -> log-probability of that option (empty in generation mode).
+        Offered letter -> log-probability of that option (empty in generation mode and for
+        numeric questions).
     letter_mass : float or None
         Probability on all forms of all offered options at the answer position, in (0, 1].
     output : str or None
-        The generated text (generation mode).
+        The generated text (generation mode, and every numeric question).
+    score : float or None
+        A numeric question's mean relative accuracy (:mod:`tasktransfer.scoring`), in
+        [0, 1]; None for a multiple-choice question.
     fold, step
         As in :class:`ResultRow`.
     """
@@ -320,13 +349,27 @@ class Prediction:
     scores: dict[str, float] = field(default_factory=dict)
     letter_mass: float | None = None
     output: str | None = None
+    score: float | None = None
     fold: int | None = None
     step: float | None = None
+
+    @property
+    def credit(self) -> float:
+        """What the question adds to its row's ``n_correct``: ``score``, else ``correct``.
+
+        Examples
+        --------
+        >>> Prediction("m", "r", "s", "T", "0", "2", "2.2", False, score=0.9).credit
+        0.9
+        >>> Prediction("m", "r", "s", "T", "0", "A", "A", True).credit
+        1.0
+        """
+        return float(self.correct) if self.score is None else self.score
 
     def to_json(self) -> dict[str, Any]:
         """The record as a JSON object; optional fields left out when None."""
         out = dataclasses.asdict(self)
-        for name in ("letter_mass", "output", "fold", "step"):
+        for name in ("letter_mass", "output", "score", "fold", "step"):
             if out[name] is None:
                 del out[name]
         return out
