@@ -153,13 +153,9 @@ def task_list(tasks: str | None, data: str) -> list[str]:
     """``--tasks A,B`` as a list; without it, every task of ``data``."""
     if tasks:
         return [t.strip() for t in tasks.split(",") if t.strip()]
-    if Path(data).is_dir():
-        from tasktransfer.data.folder import folder_tasks
+    from tasktransfer.data.loaders import default_tasks
 
-        return folder_tasks(Path(data))
-    from tasktransfer.tasks import REGISTRY
-
-    return list(REGISTRY)
+    return default_tasks(data)
 
 
 def settings(

@@ -15,6 +15,7 @@ import numpy as np
 
 from tasktransfer.data.example import Example
 from tasktransfer.data.validate import DataError, validate_examples
+from tasktransfer.data.video import FrameSampling
 from tasktransfer.errors import InputError
 from tasktransfer.tasks import REGISTRY, Registry
 
@@ -36,6 +37,7 @@ def load_examples(
     image_size: int = 64,
     difficulty: float | Mapping[str, float] | None = None,
     registry: Registry = REGISTRY,
+    sampling: FrameSampling | None = None,
 ) -> dict[str, list[Example]]:
     """Validated examples of each task in ``tasks`` for one split.
 
@@ -45,7 +47,8 @@ def load_examples(
         ``"synthetic"`` (the offline suite, generated on the fly; splits ``train``,
         ``val``, ``test``), a local folder (see :mod:`tasktransfer.data.folder`), or a hub
         dataset id with one config per task, such as ``"BLINK-Benchmark/BLINK"`` (splits
-        ``val``, ``test``).
+        ``val``, ``test``). VSI-Bench's tasks (``VSI_*``) read ``"nyu-visionx/VSI-Bench"``
+        or a local copy of it (split ``test``; see :mod:`tasktransfer.data.vsibench`).
     tasks : sequence of str
         Task names or abbreviations.
     split : str
@@ -65,6 +68,8 @@ def load_examples(
     registry : Registry, default=REGISTRY
         The tasks that exist (a study's may add its own, see
         :func:`~tasktransfer.tasks.load_registry`).
+    sampling : FrameSampling or None
+        VSI-Bench only: how its videos are sampled (default ``FrameSampling()``, 8 frames).
 
     Returns
     -------
@@ -98,7 +103,7 @@ def load_examples(
         if source == SYNTHETIC:
             examples = _synthetic(task, split, limit, seed, image_size, difficulty)
         else:
-            examples = _read(source, task, split)
+            examples = _read(source, task, split, sampling)
         validate_examples(
             examples,
             source=source,
@@ -128,7 +133,11 @@ def _synthetic(task, split, limit, seed, image_size, difficulty) -> list[Example
     return generate(task, split, limit, seed=seed, difficulty=difficulty, image_size=image_size)
 
 
-def _read(source: str, task: str, split: str) -> list[Example]:
+def _read(source: str, task: str, split: str, sampling: FrameSampling | None) -> list[Example]:
+    from tasktransfer.data import vsibench
+
+    if task in vsibench.TASKS and (Path(source).is_dir() or _HUB_ID.match(source)):
+        return vsibench.read_vsibench(source, task, split, sampling=sampling)
     if Path(source).is_dir():
         from tasktransfer.data.folder import read_folder
 
@@ -141,6 +150,35 @@ def _read(source: str, task: str, split: str) -> list[Example]:
         f"unknown data source {source!r}: expected {SYNTHETIC!r}, an existing folder, "
         f"or a hub dataset id such as {BLINK!r}"
     )
+
+
+def default_tasks(source: str, registry: Registry = REGISTRY) -> list[str]:
+    """The tasks a command reads from ``source`` when it is not told which.
+
+    The synthetic suite's image tasks for ``"synthetic"`` (its video tasks are asked for by
+    name); VSI-Bench's eight for its hub id or a local copy; a folder's task folders; for
+    another hub dataset, the registry's image tasks (BLINK's).
+
+    Examples
+    --------
+    >>> default_tasks("synthetic")[:2]
+    ['Art_Style', 'Counting']
+    >>> default_tasks("nyu-visionx/VSI-Bench")[0]
+    'VSI_Object_Count'
+    """
+    from tasktransfer.data import vsibench
+
+    if source == SYNTHETIC:
+        from tasktransfer.data.synthetic import TASKS
+
+        return [name for name in TASKS if registry[name].modality == "image"]
+    if source == vsibench.VSIBENCH or vsibench.is_vsibench_folder(source):
+        return list(vsibench.TASKS)
+    if Path(source).is_dir():
+        from tasktransfer.data.folder import folder_tasks
+
+        return folder_tasks(Path(source))
+    return [task.name for task in registry.values() if task.modality == "image"]
 
 
 def subsample(examples: Sequence[Example], limit: int | None, *, seed: int) -> list[Example]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from tasktransfer.data.images import plain_image
+from tasktransfer.data.images import limit_pixels, plain_image
 from tasktransfer.errors import InputError
 
 
@@ -30,8 +30,9 @@ class FrameSampling:
     fps_cap : float or None, default=None
         At most this many frames per second of video; ``None`` for no cap.
     max_pixels : int or None, default=None
-        Pixel cap per frame, applied by the model layer when it builds inputs (as for
-        images); ``None`` means the model's image cap. Frames are stored at full size.
+        Pixel cap per frame: larger frames are downscaled (aspect kept) when sampled, which
+        also bounds the memory a long benchmark holds. ``None`` keeps them at full size and
+        leaves the cap to the model layer (its image cap).
     """
 
     num_frames: int = 8
@@ -144,7 +145,7 @@ class Video:
         sampling = sampling or FrameSampling(num_frames=len(frames))
         picked = sampling.frame_indices(len(frames), fps)
         return cls(
-            frames=tuple(plain_image(frames[i]) for i in picked),
+            frames=tuple(_capped(plain_image(frames[i]), sampling) for i in picked),
             sampling=sampling,
             timestamps=tuple(i / fps for i in picked),
             source=source,
@@ -189,7 +190,7 @@ def sample_frames(path: str | Path, sampling: FrameSampling | None = None) -> Vi
                 raise ValueError("the video has no frames")
             picked = sampling.frame_indices(total, fps)
             container.seek(0)
-            frames = _decode_frames(container.decode(stream), set(picked), fps)
+            frames = _decode_frames(container.decode(stream), set(picked), fps, sampling)
     except (av.FFmpegError, ValueError) as err:
         raise InputError(f"{path}: not a readable video ({err})") from None
     if len(frames) != len(picked):
@@ -205,13 +206,20 @@ def sample_frames(path: str | Path, sampling: FrameSampling | None = None) -> Vi
     )
 
 
-def _decode_frames(decoded, keep: set[int], fps: float) -> list[tuple[float, Image.Image]]:
+def _decode_frames(
+    decoded, keep: set[int], fps: float, sampling: FrameSampling
+) -> list[tuple[float, Image.Image]]:
     """``(seconds, RGB image)`` of the decoded frames whose position is in ``keep``."""
     frames = []
     for index, frame in enumerate(decoded):
         if index in keep:
             seconds = frame.time if frame.time is not None else index / fps
-            frames.append((float(seconds), frame.to_image()))
+            frames.append((float(seconds), _capped(frame.to_image(), sampling)))
         if len(frames) == len(keep):
             break
     return frames
+
+
+def _capped(frame: Image.Image, sampling: FrameSampling) -> Image.Image:
+    """``frame`` within the sampling's pixel cap; untouched when there is none."""
+    return frame if sampling.max_pixels is None else limit_pixels(frame, sampling.max_pixels)

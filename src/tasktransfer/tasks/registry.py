@@ -1,6 +1,8 @@
 """The task registry: one record per perception task.
 
-Each task is one :class:`Task` in :data:`BLINK_TASKS`; adding a task is adding one record.
+Each task is one :class:`Task` in :data:`BLINK_TASKS` (BLINK's image tasks),
+:data:`VSIBENCH_TASKS` (VSI-Bench's video tasks) or :data:`SYNTHETIC_VIDEO_TASKS` (the
+offline video suite); adding a task is adding one record.
 Perceptual level and granularity come from Sachdeva et al. (2026) where the paper states
 them (``"paper"``) and were chosen by us otherwise (``"inferred"``); every label carries
 its provenance so that a reader can tell the two apart. A user who disagrees with a label,
@@ -159,6 +161,46 @@ BLINK_TASKS: tuple[Task, ...] = (
 )
 
 
+def _video_task(name, abbrev, choices, level, granularity):
+    # Video questions carry no still images; their frames come with the video. Their labels
+    # are our reading (the paper labels BLINK's tasks only).
+    return Task(
+        name=name,
+        abbrev=abbrev,
+        images=0,
+        choices=choices,
+        level=level,
+        granularity=granularity,
+        provenance={"level": "inferred", "granularity": "inferred"},
+        answer_type="choice" if choices else "number",
+        modality="video",
+    )
+
+
+# VSI-Bench's eight tasks (Yang et al., "Thinking in Space", 2025; ``nyu-visionx/VSI-Bench``),
+# in the order of its result tables. Numeric tasks are scored by mean relative accuracy;
+# the multiple-choice ones have up to four options (relative direction: 2 to 4).
+VSIBENCH_TASKS: tuple[Task, ...] = (
+    _video_task("VSI_Object_Count", "VOC", 0, "mid", "image"),
+    _video_task("VSI_Abs_Distance", "VAD", 0, "high", "crop"),
+    _video_task("VSI_Object_Size", "VOS", 0, "high", "crop"),
+    _video_task("VSI_Room_Size", "VRS", 0, "high", "image"),
+    _video_task("VSI_Rel_Distance", "VRDi", 4, "high", "crop"),
+    _video_task("VSI_Rel_Direction", "VRDr", 4, "high", "crop"),
+    _video_task("VSI_Route_Plan", "VRP", 4, "high", "image"),
+    _video_task("VSI_Appearance_Order", "VAO", 4, "mid", "image"),
+)
+
+# The offline synthetic video suite (:mod:`tasktransfer.data.synthetic`), CPU-sized
+# analogues of four VSI-Bench tasks.
+SYNTHETIC_VIDEO_TASKS: tuple[Task, ...] = (
+    _video_task("Video_Counting", "VCN", 0, "mid", "image"),
+    _video_task("Video_Appearance_Order", "VAPO", 4, "mid", "image"),
+    _video_task("Video_Relative_Direction", "VDIR", 4, "high", "crop"),
+    _video_task("Video_Relative_Distance", "VDIS", 0, "high", "crop"),
+)
+
+
 class Registry(Mapping[str, Task]):
     """An ordered, read-only mapping of task name to :class:`Task`.
 
@@ -223,7 +265,7 @@ def unknown_task_message(name: str, known: Iterable[str]) -> str:
     return f"Unknown task {name!r}. Known tasks: {', '.join(known)}."
 
 
-REGISTRY = Registry(BLINK_TASKS)
+REGISTRY = Registry(BLINK_TASKS + VSIBENCH_TASKS + SYNTHETIC_VIDEO_TASKS)
 
 
 def registry_in(context: Mapping[str, Any] | None) -> Registry:
