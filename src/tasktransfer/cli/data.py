@@ -1,4 +1,4 @@
-"""``tasktransfer data synth|show|stats``: write, look at and summarise example data."""
+"""``tasktransfer data synth|build|show|stats``: write, build, look at and summarise data."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from tasktransfer.cli.options import (
     JsonOpt,
     LabelsOpt,
     LimitOpt,
+    NoProgressOpt,
     SeedOpt,
     SplitOpt,
     TasksOpt,
@@ -88,6 +89,49 @@ def synth(
     }
     write_json_atomic(out / "synthetic.json", manifest)
     typer.echo(f"wrote {len(names)} tasks x {sum(n > 0 for n in sizes.values())} splits to {out}")
+
+
+@app.command("build")
+def build(
+    task: Annotated[str, typer.Argument(help="Task name or abbreviation, e.g. CN.")],
+    source_dir: Annotated[
+        Path,
+        typer.Option("--from", help="The source dataset's folder (downloaded by you)."),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Folder to write (created if missing).")],
+    n: Annotated[
+        int | None, typer.Option("--n", help="At most this many rows (default: all usable).")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Sampling and drawing seed.")] = 0,
+    no_progress: NoProgressOpt = False,
+) -> None:
+    """Build a task's training rows from its source dataset's train split.
+
+    Writes OUT/<task>/train.parquet (BLINK schema, answer letters balanced) and
+    train.manifest.json (source, split, source ids per row, builder version,
+    seed, licence). Sources per task: docs/training-data.md.
+
+    Example:
+
+      tasktransfer data build Counting --from ~/tallyqa --out data/train --n 1000
+    """
+    from rich.progress import Progress
+
+    from tasktransfer.data.builders import build as build_task
+    from tasktransfer.data.builders import get_builder
+
+    builder = get_builder(task)
+    with Progress(transient=True, disable=no_progress) as progress:
+        bar = progress.add_task(f"{builder.task} from {builder.source}", total=n)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(bar, completed=done, total=total)
+
+        result = build_task(builder.task, source_dir, out, n=n, seed=seed, progress=advance)
+    counts = "  ".join(f"{k}:{v}" for k, v in result.manifest.answer_counts.items())
+    typer.echo(
+        f"wrote {len(result.examples)} {builder.task} rows to {out / builder.task} ({counts})"
+    )
 
 
 @app.command("show")
