@@ -226,3 +226,58 @@ def stats(
             balance,
         )
     Console().print(table)
+
+
+@app.command("dedup")
+def dedup(
+    folder: Annotated[Path, typer.Argument(help="A built folder (tasktransfer data build).")],
+    against: Annotated[
+        str,
+        typer.Option("--against", help="BLINK: a hub id or a local folder in the BLINK schema."),
+    ] = "BLINK-Benchmark/BLINK",
+    max_distance: Annotated[
+        int,
+        typer.Option("--max-distance", help="Most differing bits (of 64) that still match."),
+    ] = 8,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--cache-dir",
+            help="Where BLINK's hashes are kept (default: $TASKTRANSFER_CACHE/blink-phash).",
+        ),
+    ] = None,
+    rehash: Annotated[
+        bool, typer.Option("--rehash", help="Hash BLINK again even when cached.")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Drop built rows with an image that matches any BLINK val or test image.
+
+    Images match by perceptual hash (imagehash.phash, 64 bits) within
+    --max-distance bits. The folder's parquet files and each task's manifest
+    (its dedup report) are rewritten atomically. BLINK's hashes are cached, so
+    a second dedup does not load BLINK again.
+
+    Example:
+
+      tasktransfer data dedup data/built --against BLINK-Benchmark/BLINK
+    """
+    from dataclasses import asdict
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from tasktransfer.data.dedup import dedup_folder
+
+    reports = dedup_folder(
+        folder, against, max_distance=max_distance, cache_dir=cache_dir, refresh=rehash
+    )
+    if as_json:
+        typer.echo(json.dumps([asdict(r) for r in reports], indent=2))
+        return
+    table = Table(title=f"{folder} against {against}")
+    for column in ("task", "split", "kept", "dropped"):
+        table.add_column(column)
+    for r in reports:
+        table.add_row(r.task, r.split, str(r.kept), str(r.dropped))
+    Console().print(table)
