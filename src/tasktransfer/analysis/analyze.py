@@ -85,10 +85,11 @@ def analyze(
     Returns
     -------
     dict
-        ``models`` (per model: the core ``tasks``, ``runs``, ``pgf_mean``, ``pgf_std``,
-        ``pgf_runs``, ``abbrev``, ``origin``, ``size_b``, ``accuracy``, then the units' sections:
-        ``in_task_gain``, ``graph``, ``transferability``, ``transferability_runs``,
-        ``summary``, ``personas``, ``cliques``, ``categories``), the units' top-level
+        ``models`` (per model: the core ``tasks``, ``sources``, ``targets``, ``runs``,
+        ``pgf_mean``, ``pgf_std``, ``pgf_runs``, ``abbrev``, ``origin``, ``size_b``,
+        ``accuracy``, then the units' sections: ``in_task_gain``, ``graph``,
+        ``transferability``, ``transferability_runs``, ``transferability_n``, ``summary``,
+        ``personas``, ``cliques``, ``categories``), the units' top-level
         sections (``pooled`` when several models are given; ``scale``, per model smallest
         first, the task means of the four metrics; ``scale_trend``, see
         :func:`tasktransfer.analysis.scale_trend`) and ``options``. Floats may be NaN;
@@ -134,6 +135,8 @@ def _core(m: ModelRuns, registry: Registry, size: float | None) -> ModelEntry:
     mean, std = mean_std(m.pgf)
     return ModelEntry(
         tasks=list(m.tasks),
+        sources=list(m.sources),
+        targets=list(m.targets),
         runs=list(m.runs),
         pgf_mean=mean.tolist(),
         pgf_std=std.tolist(),

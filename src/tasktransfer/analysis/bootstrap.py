@@ -124,7 +124,9 @@ def resampled_accuracy(correct, counts):
     return np.moveaxis(acc, 0, -1).reshape(len(counts), *lead, n_t)
 
 
-def transfer_statistics(acc, acc0, *, ceiling=1.0, include_diagonal=False):
+def transfer_statistics(
+    acc, acc0, *, ceiling=1.0, include_diagonal=False, sources=None, targets=None
+):
     """The run-mean PGF, Δ/Θ and their summaries, for a leading axis of resamples.
 
     Parameters
@@ -136,6 +138,9 @@ def transfer_statistics(acc, acc0, *, ceiling=1.0, include_diagonal=False):
     ceiling : float or array-like of shape (n_tasks,), default=1.0
     include_diagonal : bool, default=False
         As in :func:`tasktransfer.analysis.transferability`.
+    sources, targets : array-like of bool, shape (n_tasks,), or None, default=None
+        The rows and columns of a rectangular study, as in
+        :func:`tasktransfer.analysis.transferability`; None: every task.
 
     Returns
     -------
@@ -162,7 +167,9 @@ def transfer_statistics(acc, acc0, *, ceiling=1.0, include_diagonal=False):
         values = pgf(
             acc.reshape(n_b * n_r, n_s, n_t), acc0.reshape(n_b * n_r, n_t), ceiling=ceiling
         )
-    per_run = transferability(values, include_diagonal=include_diagonal)
+    per_run = transferability(
+        values, include_diagonal=include_diagonal, sources=sources, targets=targets
+    )
     values = values.reshape(n_b, n_r, n_s, n_t)
     out = {"pgf": mean_std(values, axis=1)[0]}
     for metric in TRANSFERABILITY_METRICS:
@@ -210,14 +217,17 @@ def bootstrap_intervals(
     n_resamples=1000,
     confidence=0.95,
     seed=0,
+    sources=None,
+    targets=None,
 ):
     """Percentile intervals of the run-mean PGF, Δ/Θ and in-task gain, over questions.
 
     Parameters
     ----------
     correct : array-like of shape (n_runs, n_tasks, n_tasks, n_questions)
-        Per run, source (rows) and target: 1 right, 0 wrong, NaN not asked (questions
-        padded to the largest target; a state never evaluated is all NaN).
+        Per run, source (rows) and target: 1 right, 0 wrong (or a score in [0, 1], for
+        answers scored by closeness), NaN not asked (questions padded to the largest
+        target; a state never evaluated is all NaN).
     correct0 : array-like of shape (n_runs, n_tasks, n_questions)
         The zero-shot answers each run's PGF is measured against, same question order.
     ceiling : float or array-like of shape (n_tasks,), default=1.0
@@ -226,6 +236,8 @@ def bootstrap_intervals(
     confidence : float in (0, 1), default=0.95
     seed : int, default=0
         The same seed gives the same intervals.
+    sources, targets : array-like of bool, shape (n_tasks,), or None, default=None
+        The rows and columns of a rectangular study (:func:`transfer_statistics`).
 
     Returns
     -------
@@ -255,6 +267,8 @@ def bootstrap_intervals(
         resampled_accuracy(correct0, counts),
         ceiling=ceiling,
         include_diagonal=include_diagonal,
+        sources=sources,
+        targets=targets,
     )
     return {name: percentile_interval(stats[name], confidence=confidence) for name in STATISTICS}
 

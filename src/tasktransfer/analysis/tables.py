@@ -95,6 +95,12 @@ class ModelRuns:
         return np.isin(self.tasks, self.targets)
 
     @property
+    def roles(self) -> dict[str, np.ndarray]:
+        """``sources`` and ``targets`` masks, the keywords of
+        :func:`~tasktransfer.analysis.metrics.transferability`."""
+        return {"sources": self.source_mask, "targets": self.target_mask}
+
+    @property
     def is_square(self) -> bool:
         """Whether every task is both a source and a target."""
         return len(self.sources) == len(self.targets) == len(self.tasks)

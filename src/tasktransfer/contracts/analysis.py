@@ -45,7 +45,9 @@ REPORT_HTML = "report.html"
 STUDY_JSON = "study.json"
 SELECTION_CSV, SELECTION_JSON = "selection.csv", "selection.json"
 
-Matrix = list[list[float | None]]  # rows = sources, columns = targets, in ``tasks`` order
+# Rows = sources, columns = targets, both in ``tasks`` order (a task that is only a target
+# has a row of None; see ModelEntry.sources).
+Matrix = list[list[float | None]]
 
 
 @dataclass(frozen=True)
@@ -140,8 +142,15 @@ class ModelEntry:
 
     Attributes
     ----------
-    tasks, runs : list of str
-        Task order of both matrix axes; run labels.
+    tasks : list of str
+        Task order of both matrix axes: every source and every target.
+    sources, targets : list of str
+        The tasks finetuned on (the matrix's measured rows) and those evaluated (its
+        columns), in ``tasks`` order. In a square study both are ``tasks``; in a
+        rectangular one (targets beyond its sources) the rows of the tasks that are only
+        targets are None, and :meth:`rectangle` cuts out the sources x targets matrix.
+    runs : list of str
+        Run labels.
     pgf_mean, pgf_std : list of list of float or None
         Mean and sample std over runs, sources as rows; None (NaN) where undefined.
     pgf_runs : list of list of list of float or None
@@ -162,6 +171,8 @@ class ModelEntry:
     """
 
     tasks: list[str]
+    sources: list[str]
+    targets: list[str]
     runs: list[str]
     pgf_mean: Matrix
     pgf_std: Matrix
@@ -172,6 +183,42 @@ class ModelEntry:
     accuracy: Accuracy | None = None
     files: dict[str, str] = field(default_factory=dict)
     sections: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_square(self) -> bool:
+        """Whether every task is both a source and a target."""
+        return len(self.sources) == len(self.targets) == len(self.tasks)
+
+    @property
+    def rows(self) -> list[int]:
+        """The positions in :attr:`tasks` of the sources, the measured rows."""
+        return [i for i, t in enumerate(self.tasks) if t in self.sources]
+
+    @property
+    def square_part(self) -> list[str]:
+        """The tasks that are both a source and a target, in :attr:`tasks` order."""
+        return [t for t in self.tasks if t in self.sources and t in self.targets]
+
+    @property
+    def columns(self) -> list[int]:
+        """The positions in :attr:`tasks` of the targets, the measured columns: first the
+        targets that are sources too (:attr:`square_part`), then those only evaluated."""
+        shared = self.square_part
+        only = [t for t in self.targets if t not in shared]
+        return [self.tasks.index(t) for t in shared + only]
+
+    def rectangle(self, matrix: Matrix) -> Matrix:
+        """The sources x targets part of a matrix on :attr:`tasks` x :attr:`tasks`, with the
+        columns of :attr:`columns` (the identity in a square study).
+
+        Examples
+        --------
+        >>> entry = ModelEntry(["A", "B", "C"], ["B"], ["A", "B", "C"], ["r"],
+        ...                    [], [], [], ["A", "B", "C"])
+        >>> entry.rectangle([[None] * 3, [1, 2, 3], [None] * 3])
+        [[2, 1, 3]]
+        """
+        return [[matrix[i][j] for j in self.columns] for i in self.rows]
 
 
 CORE_KEYS = tuple(f.name for f in dataclasses.fields(ModelEntry) if f.name != "sections")
@@ -216,6 +263,9 @@ class Analysis:
             # Written before these keys existed: names as abbreviations, no per-run values.
             core.setdefault("abbrev", list(raw["tasks"]))
             core.setdefault("pgf_runs", [])
+            # Written before rectangular studies: every task a source and a target.
+            core.setdefault("sources", list(raw["tasks"]))
+            core.setdefault("targets", list(raw["tasks"]))
             sections = {k: v for k, v in raw.items() if k not in CORE_KEYS}
             models[label] = ModelEntry(**core, sections=sections)
         sections = {k: v for k, v in data.items() if k not in ("models", "options")}
@@ -244,6 +294,7 @@ class Study(TypedDict):
     config: str | None  # the text of config.yaml
     environment: dict[str, Any] | None  # environment.json
     answers: dict[str, list[AnswerRow]]  # per model label
+    protocol: str | None  # one sentence (report/study.py); old study.json files lack it
 
 
 def jsonable(value):
@@ -294,7 +345,6 @@ def read_analysis(folder: str | Path) -> Analysis:
     try:
         analysis = Analysis.from_json(data)
     except (KeyError, TypeError, AttributeError) as err:
-    protocol: str | None  # one sentence (report/study.py); old study.json files lack it
         raise InputError(f"{layout.analysis_json}: not an analysis ({err!r})") from None
     if layout.selection_json.is_file():
         analysis.selection = read_json(layout.selection_json)["targets"]

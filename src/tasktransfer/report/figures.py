@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import plotly.colors
 import plotly.graph_objects as go
 
-from tasktransfer.contracts.analysis import AnswerRow
+from tasktransfer.contracts.analysis import AnswerRow, ModelEntry
 
 DIVERGING = plotly.colors.diverging.RdBu  # red (negative) .. white .. blue (positive)
 METRIC_COLOURS = {
@@ -76,19 +76,83 @@ def task_axis(abbrev: Sequence[str], title: str) -> dict:
     }
 
 
-def transfer_axes(abbrev: Sequence[str]) -> dict:
+def transfer_axes(
+    abbrev: Sequence[str],
+    targets: Sequence[str] | None = None,
+    *,
+    shared: int | None = None,
+    axis: str = "",
+) -> dict:
     """The axes of a source x target matrix: targets along the bottom, sources down the side.
+
+    Parameters
+    ----------
+    abbrev : sequence of str
+        The sources (rows), top to bottom.
+    targets : sequence of str or None, default=None
+        The targets (columns), left to right; None: the same as the sources (square).
+    shared : int or None, default=None
+        How many leading columns are targets that are also sources. When fewer than the
+        columns (a rectangular study), a dashed line parts off the targets that were never
+        finetuned on, labelled above the matrix.
+    axis : str, default=""
+        The subplot's axis suffix (``"2"`` for ``xaxis2``/``yaxis2``).
 
     Examples
     --------
     >>> axes = transfer_axes(["RD", "CN"])
-    >>> axes["xaxis"]["side"], axes["yaxis"]["autorange"]
-    ('bottom', 'reversed')
+    >>> axes["xaxis"]["side"], axes["yaxis"]["autorange"], "shapes" in axes
+    ('bottom', 'reversed', False)
+    >>> rect = transfer_axes(["RD"], ["RD", "VS"], shared=1)
+    >>> rect["shapes"][0]["x0"], rect["annotations"][0]["text"]
+    (0.5, 'targets only →')
+    >>> transfer_axes(["RD"], ["RD", "VS"], shared=1, axis="2")["shapes"][0]["yref"]
+    'y2 domain'
     """
-    return {
-        "xaxis": {**task_axis(abbrev, "target (evaluated on)"), "side": "bottom"},
-        "yaxis": {**task_axis(abbrev, "source (finetuned on)"), "autorange": "reversed"},
+    targets = abbrev if targets is None else targets
+    axes = {
+        f"xaxis{axis}": {**task_axis(targets, "target (evaluated on)"), "side": "bottom"},
+        f"yaxis{axis}": {**task_axis(abbrev, "source (finetuned on)"), "autorange": "reversed"},
     }
+    if shared is None or shared >= len(targets):
+        return axes
+    divider = shared - 0.5
+    axes["shapes"] = [
+        {
+            "type": "line",
+            "xref": f"x{axis}",
+            "yref": f"y{axis} domain",
+            "x0": divider,
+            "x1": divider,
+            "y0": 0,
+            "y1": 1,
+            "line": {"color": "#222", "width": 2, "dash": "dash"},
+        }
+    ]
+    axes["annotations"] = [
+        {
+            "xref": f"x{axis}",
+            "yref": f"y{axis} domain",
+            "x": divider,
+            "y": 1,
+            "xanchor": "left",
+            "yanchor": "bottom",
+            "text": "targets only →",
+            "showarrow": False,
+            "font": {"size": 11},
+        }
+    ]
+    return axes
+
+
+def matrix_axes(entry: ModelEntry, axis: str = "") -> dict:
+    """:func:`transfer_axes` of a model's sources x targets (:meth:`ModelEntry.rectangle`)."""
+    return transfer_axes(
+        [entry.abbrev[i] for i in entry.rows],
+        [entry.abbrev[j] for j in entry.columns],
+        shared=len(entry.square_part),
+        axis=axis,
+    )
 
 
 def limit(matrix) -> float:
@@ -104,7 +168,7 @@ def limit(matrix) -> float:
 
 
 def pgf_heatmap(matrix, hover, *, largest: float | None = None, **extra) -> dict:
-    """A task x task PGF heatmap trace: diverging around 0, values printed, hover per cell.
+    """A source x target PGF heatmap trace: diverging around 0, values printed, hover per cell.
 
     ``largest`` fixes the colour range (default: :func:`limit` of ``matrix``), so that
     several heatmaps can share one scale; ``extra`` goes to the trace as it is.
@@ -114,13 +178,15 @@ def pgf_heatmap(matrix, hover, *, largest: float | None = None, **extra) -> dict
     >>> trace = pgf_heatmap([[0.5, -0.25], [0.0, None]], [["a", "b"], ["c", "d"]])
     >>> trace["zmin"], trace["zmax"], trace["x"]
     (-0.5, 0.5, (0, 1))
+    >>> pgf_heatmap([[0.5, -0.25, 0.1]], [["a", "b", "c"]])["x"]  # one source, three targets
+    (0, 1, 2)
     """
     import plotly.graph_objects as go
 
     largest = limit(matrix) if largest is None else largest
     return go.Heatmap(
         z=matrix,
-        x=list(range(len(matrix))),
+        x=list(range(len(matrix[0]) if len(matrix) else 0)),
         y=list(range(len(matrix))),
         customdata=hover,
         hovertemplate="%{customdata}<extra></extra>",

@@ -60,7 +60,8 @@ def write_pgf_csv(model: ModelRuns, path: str | Path) -> Path:
 
 
 def write_pgf_mean_csv(entry: ModelEntry, path: str | Path) -> Path:
-    """The run-mean PGF of one model, one row per (source, target) pair; with per-question
+    """The run-mean PGF of one model, one row per (source, target) pair (a rectangular
+    study's sources x targets, in task order); with per-question
     predictions, also its interval (``ci_low``, ``ci_high``); with option scores, the
     format-controlled mean and the part of the raw PGF the letter prior explains
     (``pgf_mean_controlled``, ``prior_explained``)."""
@@ -84,6 +85,7 @@ def write_pgf_mean_csv(entry: ModelEntry, path: str | Path) -> Path:
         )
         for i, source in enumerate(entry.tasks)
         for j, target in enumerate(entry.tasks)
+        if source in entry.sources and target in entry.targets
     ]
     return write_atomic(path, _csv_text(header, rows))
 

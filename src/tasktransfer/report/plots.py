@@ -25,19 +25,28 @@ def _save(fig, path) -> Path:
 
 
 def heatmap_png(label: str, entry: ModelEntry, path: str | Path) -> Path:
-    """Mean PGF matrix, sources down, targets across, each cell annotated."""
+    """Mean PGF matrix, sources down, targets across, each cell annotated; in a rectangular
+    study a dashed line parts off the targets that are only targets (on the right)."""
     from matplotlib.figure import Figure
 
-    mean = np.array(entry.pgf_mean, dtype=float)  # None (NaN in JSON) becomes nan
-    names = entry.abbrev
+    # None (NaN in JSON) becomes nan.
+    mean = np.array(entry.rectangle(entry.pgf_mean), dtype=float).reshape(
+        len(entry.rows), len(entry.columns)
+    )
+    sources = [entry.abbrev[i] for i in entry.rows]
+    targets = [entry.abbrev[j] for j in entry.columns]
     limit = float(np.nanmax(np.abs(mean))) if np.isfinite(mean).any() else 1.0
-    fig = Figure(figsize=(1.0 + 0.6 * len(names), 0.6 * len(names) + 0.8))
+    fig = Figure(figsize=(1.0 + 0.6 * len(targets), 0.6 * len(sources) + 0.8))
     ax = fig.add_subplot()
     image = ax.imshow(mean, cmap="RdBu", vmin=-limit, vmax=limit)
-    ax.set_xticks(range(len(names)), names)
-    ax.set_yticks(range(len(names)), names)
+    ax.set_xticks(range(len(targets)), targets)
+    ax.set_yticks(range(len(sources)), sources)
     ax.set_xlabel("target (evaluated on)")
     ax.set_ylabel("source (finetuned on)")
+    shared = len(entry.square_part)
+    if shared < len(targets):
+        ax.axvline(shared - 0.5, color="black", linewidth=2, linestyle="--")
+        ax.text(shared - 0.4, -0.6, "targets only →", ha="left", va="bottom", fontsize=8)
     ax.set_title(f"{label}: mean PGF over {len(entry.runs)} runs")
     for (i, j), value in np.ndenumerate(mean):
         if np.isfinite(value):

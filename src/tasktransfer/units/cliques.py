@@ -12,12 +12,20 @@ sign, pooled over runs, the edge's p being the larger of its two directions'. It
 against no change (not the margin tau) and is conditional on the questions asked, which
 are not independent draws of a skill; the run-level test stays the primary one. Published
 PGF tables carry no questions: the fields are absent and the summary says what is needed.
+Nor can predictions scored in [0, 1] per question (numeric answers): McNemar needs right or
+wrong, and the summary says so.
+
+An edge needs both directions, so in a rectangular study (targets beyond its sources) the
+cliques are found among the tasks that are both a source and a target (``tasks`` records
+them); the summary says so.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import combinations
+
+import numpy as np
 
 from tasktransfer.analysis.graphs import cliques
 from tasktransfer.analysis.tables import ModelRuns
@@ -53,11 +61,44 @@ def compute(models: Sequence[ModelRuns], analysis: Analysis, options: Options) -
         questions = {} if answers is None else {
             "correct": answers.correct, "correct0": answers.correct0
         }  # fmt: skip
-        found = cliques(m.pgf, m.tasks, tau=options.tau, alpha=options.alpha, **questions)
+        if questions and not _right_or_wrong(answers.correct, answers.correct0):
+            questions, skipped = {}, SCORED
+        found = square_cliques(m, m.pgf, options, **questions)
         if skipped is not None:
             found["question_skipped"] = skipped
         out[m.model] = {KEY: found}
     return Contribution(models=out)
+
+
+SCORED = (
+    "predictions score questions between 0 and 1 (numeric answers), and the McNemar test "
+    "needs each question right or wrong"
+)
+
+
+def _right_or_wrong(*answers) -> bool:
+    """Whether every answered question is scored 0 or 1."""
+    return all(np.isin(a[np.isfinite(a)], (0.0, 1.0)).all() for a in answers)
+
+
+def square_cliques(m: ModelRuns, pgf_runs, options: Options, *, correct=None, correct0=None):
+    """:func:`~tasktransfer.analysis.cliques` of ``pgf_runs`` (on the axes of ``m``) among the
+    tasks that are both a source and a target: every task in a square study; ``tasks``
+    records them in a rectangular one."""
+    keep = np.flatnonzero(m.source_mask & m.target_mask)
+    questions = {}
+    if correct is not None:
+        questions = {"correct": correct[:, keep][:, :, keep], "correct0": correct0[:, keep]}
+    found = cliques(
+        np.asarray(pgf_runs)[:, keep][:, :, keep],
+        [m.tasks[k] for k in keep],
+        tau=options.tau,
+        alpha=options.alpha,
+        **questions,
+    )
+    if not m.is_square:
+        found["tasks"] = [m.tasks[k] for k in keep]
+    return found
 
 
 def describe(found: dict, sign: str, k: int) -> str:
@@ -119,7 +160,23 @@ def model_findings(label: str, entry: ModelEntry, analysis: Analysis) -> list[st
             f"{len(listed)} {sign} clique(s) of tasks that {word} each other both ways, "
             f"largest first: {named}{more}" + (f" ({', '.join(counts)})" if counts else "")
         )
-    return [f"**Cliques** ({_test(found)}): " + "; ".join(parts) + "."]
+    among = f" among {_among(found)}" if "tasks" in found else ""
+    return [f"**Cliques**{among} ({_test(found)}): " + "; ".join(parts) + "."]
+
+
+def _among(found: dict) -> str:
+    """The tasks a rectangular study's cliques were looked for among, in words.
+
+    Examples
+    --------
+    >>> _among({"tasks": ["A", "B"]})
+    'the 2 tasks that are both a source and a target (A, B)'
+    """
+    tasks = found["tasks"]
+    return (
+        f"the {plural(len(tasks), 'task')} that {'is' if len(tasks) == 1 else 'are'} both "
+        f"a source and a target ({', '.join(tasks)})"
+    )
 
 
 def _test(found: dict) -> str:
@@ -192,7 +249,7 @@ def model_section(label: str, entry: ModelEntry, analysis: Analysis, prefix: str
         described = [describe(found, sign, k) for k in range(len(found[sign]))]
         listed.append((sign, described, rows))
     html = fragment(
-        """<p class="meta">{{ test }}.</p>
+        """<p class="meta">{% if among %}Among {{ among }}: {% endif %}{{ test }}.</p>
 <ul>
 {% for sign, found, rows in listed %}
 <li>{{ found | length }} {{ sign }}{% if found %}:
@@ -204,6 +261,7 @@ def model_section(label: str, entry: ModelEntry, analysis: Analysis, prefix: str
 {% endfor %}
 </ul>""",  # noqa: E501
         test=_test(found),
+        among=_among(found) if "tasks" in found else "",
         tested="alpha" in found,
         questions="question_significant" in found,
         listed=listed,

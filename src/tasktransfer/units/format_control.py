@@ -21,7 +21,6 @@ from collections.abc import Sequence
 import numpy as np
 
 from tasktransfer.analysis.format_control import TIE_RULE, controlled_tensors
-from tasktransfer.analysis.graphs import cliques
 from tasktransfer.analysis.metrics import (
     TRANSFERABILITY_METRICS,
     UndefinedPGFWarning,
@@ -108,7 +107,7 @@ def compute(models: Sequence[ModelRuns], analysis: Analysis, options: Options) -
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # a cell undefined in every run
             explained = np.nanmean(np.asarray(m.pgf, dtype=float) - runs, axis=0)
-        per_run = transferability(runs, include_diagonal=options.include_diagonal)
+        per_run = transferability(runs, include_diagonal=options.include_diagonal, **m.roles)
         averaged = {k: mean_std(v)[0] for k, v in per_run.items()}
         off = ~np.eye(len(m.tasks), dtype=bool)
         raw = transferability_unit.summary_of(analysis.models[m.model])
@@ -138,7 +137,7 @@ def compute(models: Sequence[ModelRuns], analysis: Analysis, options: Options) -
                 t: {k: float(averaged[k][i]) for k in TRANSFERABILITY_METRICS}
                 for i, t in enumerate(m.tasks)
             },
-            CLIQUES: cliques(runs, m.tasks, tau=options.tau, alpha=options.alpha),
+            CLIQUES: cliques_unit.square_cliques(m, runs, options),
         }
     return Contribution(models=out)
 
@@ -278,7 +277,7 @@ of the raw PGF the letter prior explains (raw − controlled).</p>
 <div class="figure" id="{{ div }}" data-rows="{{ n }}"></div>""",
         ties=found["ties"],
         div=div,
-        n=len(entry.tasks),
+        n=len(entry.rows),
     )
     return ReportSection(TITLE, html, figures={div: controlled_figure(label, entry)})
 
@@ -287,9 +286,9 @@ def controlled_figure(label: str, entry: ModelEntry) -> dict:
     """Raw, controlled and prior-explained mean PGF side by side."""
     from plotly.subplots import make_subplots
 
-    from tasktransfer.report.figures import layout, limit, pgf_heatmap, task_axis, text
+    from tasktransfer.report.figures import layout, limit, matrix_axes, pgf_heatmap, text
 
-    found, n = controlled(entry), len(entry.tasks)
+    found, rows, columns = controlled(entry), entry.rows, entry.columns
     panels = [
         ("raw", entry.pgf_mean),
         ("controlled", found["pgf_mean"]),
@@ -297,34 +296,36 @@ def controlled_figure(label: str, entry: ModelEntry) -> dict:
     ]
     largest = max(limit(entry.pgf_mean), limit(found["pgf_mean"]))
     figure = make_subplots(rows=1, cols=3, subplot_titles=[name for name, _ in panels])
+    marks: dict[str, list] = {"shapes": [], "annotations": []}
     for k, (name, matrix) in enumerate(panels):
         hover = [
             [
                 f"<b>{text(entry.tasks[i])}</b> → <b>{text(entry.tasks[j])}</b><br>"
                 f"{name} {fmt(matrix[i][j])}"
-                for j in range(n)
+                for j in columns
             ]
-            for i in range(n)
+            for i in rows
         ]
         trace = pgf_heatmap(
-            matrix,
+            entry.rectangle(matrix),
             hover,
             largest=largest if k < 2 else limit(matrix),
             showscale=k == 1,
         )
         figure.add_trace(trace, row=1, col=k + 1)
-        axis = "" if k == 0 else str(k + 1)
-        figure.update_layout(
-            {
-                f"xaxis{axis}": {**task_axis(entry.abbrev, "target"), "side": "bottom"},
-                f"yaxis{axis}": {**task_axis(entry.abbrev, "source"), "autorange": "reversed"},
-            }
-        )
+        axes = matrix_axes(entry, axis="" if k == 0 else str(k + 1))
+        for key in marks:  # the divider of each panel's targets-only columns
+            marks[key] += axes.pop(key, [])
+        figure.update_layout(axes)
+    # The subplot titles are annotations already: the dividers' labels join them.
+    figure.update_layout(shapes=marks["shapes"])
+    for note in marks["annotations"]:
+        figure.add_annotation(note)
     figure.update_layout(
         layout(
             title={"text": f"{text(label)}: mean PGF, raw and format-controlled", "x": 0.02},
-            height=max(380, 140 + 38 * n),
-            width=max(1100, 3 * (150 + 40 * n)),
+            height=max(380, 140 + 38 * len(rows)),
+            width=max(1100, 3 * (150 + 40 * len(columns))),
             margin={"l": 70, "r": 20, "t": 70, "b": 60},
         )
     )

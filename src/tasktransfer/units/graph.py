@@ -48,6 +48,9 @@ def model_findings(label: str, entry: ModelEntry, analysis: Analysis) -> list[st
     if edges:
         top = edges[0]
         text += f"; the strongest is {top['source']} → {top['target']} (PGF {fmt(top['pgf'], 2)})"
+    only = [t for t in entry.targets if t not in entry.sources]
+    if only:  # a rectangular study: these nodes have no row, so edges only reach them
+        text += f"; {', '.join(only)}, never finetuned on, can only receive edges"
     return [text + "."]
 
 

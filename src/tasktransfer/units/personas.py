@@ -43,7 +43,8 @@ def pooled_of(analysis: Analysis) -> dict | None:
 def compute(models: Sequence[ModelRuns], analysis: Analysis, options: Options) -> Contribution:
     """Per model: the persona tests; with several models, the pooled tests too."""
     per_run = {
-        m.model: transferability(m.pgf, include_diagonal=options.include_diagonal) for m in models
+        m.model: transferability(m.pgf, include_diagonal=options.include_diagonal, **m.roles)
+        for m in models
     }
     out = Contribution(
         models={
@@ -103,6 +104,12 @@ def model_findings(label: str, entry: ModelEntry, analysis: Analysis) -> list[st
         lines[0] += (
             f" With {plural(found['n_units'], 'run')} no task can reach p < α: "
             "nothing here is significant, whatever the data."
+        )
+    if not entry.is_square:
+        # A task without Δ (only a target) or Θ (only a source) has no test of that side.
+        lines[0] += (
+            f" Donors and pirates are tested among the {plural(len(entry.sources), 'source')}, "
+            f"sponges and sieves among the {plural(len(entry.targets), 'target')}."
         )
     return lines + [
         _sentence(entry, found, persona, metric) for persona, (metric, _) in PERSONAS.items()

@@ -13,6 +13,10 @@ The unit runs only when the analysis knows the tasks' declared skills
 (``Options.skills``): a study whose ``config.yaml`` reads ``eval_data.source: synthetic``,
 or ``tasktransfer analyze --skills synthetic``. BLINK tasks bear the same names and declare
 nothing: without the synthetic source the unit adds nothing.
+
+The relabellings permute tasks that play the same part, so in a rectangular study (targets
+beyond its sources) the test runs on the tasks that are both a source and a target, and
+the summary says so.
 """
 
 from __future__ import annotations
@@ -51,7 +55,7 @@ def compute(models: Sequence[ModelRuns], analysis: Analysis, options: Options) -
         return Contribution()
     out = {}
     for label, entry in analysis.models.items():
-        tasks = [t for t in entry.tasks if t in options.skills]
+        tasks = [t for t in entry.square_part if t in options.skills]
         if tasks:
             out[label] = {KEY: _recovery(entry, tasks, options)}
     return Contribution(models=out)
@@ -89,6 +93,11 @@ def model_findings(label: str, entry: ModelEntry, analysis: Analysis) -> list[st
     if found is None:
         return []
     text = "**Ground-truth recovery** (synthetic suite, declared skills): "
+    if not entry.is_square:
+        text += (
+            f"on the {plural(len(found['tasks']), 'task')} that are both a source and a target "
+            f"({', '.join(found['tasks'])}), "
+        )
     if found["spearman"] is None:
         text += (
             f"no correlation over {plural(found['n_pairs'], 'ordered pair')} of "

@@ -56,7 +56,9 @@ def compute(models: Sequence[ModelRuns], analysis: Analysis, options: Options) -
         means, stds, metrics, summaries, correlations = [], [], [], [], []
         for pgf_runs in values:
             mean, std = mean_std(pgf_runs)
-            per_run = transferability(pgf_runs, include_diagonal=options.include_diagonal)
+            per_run = transferability(
+                pgf_runs, include_diagonal=options.include_diagonal, **m.roles
+            )
             averaged = {k: mean_std(v)[0] for k, v in per_run.items()}
             means.append(mean.tolist())
             stds.append(std.tolist())
@@ -118,7 +120,7 @@ Move the slider to see the mean PGF at each fraction; the lines show the task me
 <div class="figure" id="{{ lines }}"></div>""",
         heatmap=heatmap,
         lines=lines,
-        n=len(entry.tasks),
+        n=len(entry.rows),
     )
     figures = {heatmap: heatmap_figure(label, entry), lines: lines_figure(label, entry)}
     return ReportSection("Along training", html, figures=figures)
@@ -128,10 +130,10 @@ def heatmap_figure(label: str, entry: ModelEntry) -> dict:
     """The mean PGF at each fraction, one heatmap shown at a time, chosen by a slider."""
     import plotly.graph_objects as go
 
-    from tasktransfer.report.figures import layout, limit, pgf_heatmap, text, transfer_axes
+    from tasktransfer.report.figures import layout, limit, matrix_axes, pgf_heatmap, text
 
     steps = of(entry)
-    n, fractions = len(entry.tasks), steps["fractions"]
+    rows, columns, fractions = entry.rows, entry.columns, steps["fractions"]
     largest = max(limit(matrix) for matrix in steps["pgf_mean"])
     figure = go.Figure()
     for k, (fraction, mean, std) in enumerate(
@@ -142,13 +144,13 @@ def heatmap_figure(label: str, entry: ModelEntry) -> dict:
                 f"<b>{text(entry.tasks[i])}</b> → <b>{text(entry.tasks[j])}</b> at "
                 f"{_percent(fraction)} of the steps<br>mean PGF {fmt(mean[i][j])}, "
                 f"std over runs {fmt(std[i][j])}"
-                for j in range(n)
+                for j in columns
             ]
-            for i in range(n)
+            for i in rows
         ]
         figure.add_trace(
             pgf_heatmap(
-                mean,
+                entry.rectangle(mean),
                 hover,
                 largest=largest,
                 visible=k == len(fractions) - 1,
@@ -171,9 +173,9 @@ def heatmap_figure(label: str, entry: ModelEntry) -> dict:
     figure.update_layout(
         layout(
             title={"text": f"{text(label)}: mean PGF along training", "x": 0.02},
-            **transfer_axes(entry.abbrev),
-            height=max(460, 200 + 38 * n),
-            width=max(460, 170 + 40 * n),
+            **matrix_axes(entry),
+            height=max(460, 200 + 38 * len(rows)),
+            width=max(460, 170 + 40 * len(columns)),
             margin={"l": 70, "r": 20, "t": 50, "b": 60},
             sliders=[slider],
         )

@@ -5,6 +5,10 @@ Computed per run on the off-diagonal entries, then averaged over runs (``DESIGN.
 page shows the means as bars with every run as a dot. The summary (the task means of the
 four metrics, the mean off-diagonal PGF and the mean in-task gain) is the model's row in
 the scale comparison.
+
+In a rectangular study Δ of a source is over the targets it reaches and Θ of a target over
+the sources it receives from (a task that is only a target has no Δ); the breadth N of
+every row and column is recorded (``transferability_n``) and stated in the summary.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import numpy as np
 
 from tasktransfer.analysis.metrics import (
     TRANSFERABILITY_METRICS,
+    breadth,
     finite_mean,
     mean_std,
     transferability,
@@ -24,6 +29,7 @@ from tasktransfer.contracts.analysis import Analysis, ModelEntry
 from tasktransfer.units.base import AnalysisUnit, Contribution, Options, ReportSection, fragment
 
 KEY, RUNS, SUMMARY = "transferability", "transferability_runs", "summary"
+BREADTH = "transferability_n"
 
 
 def of(entry: ModelEntry) -> dict[str, dict[str, float | None]]:
@@ -36,6 +42,12 @@ def runs_of(entry: ModelEntry) -> dict[str, list[list[float | None]]]:
     return entry.sections[RUNS]
 
 
+def breadth_of(entry: ModelEntry) -> dict[str, dict[str, int | None]]:
+    """Task -> ``{"delta": N, "theta": N}``: the entries its row (as a source) and its column
+    (as a target) could have; None where it is not a source (target)."""
+    return entry.sections[BREADTH]
+
+
 def summary_of(entry: ModelEntry) -> dict[str, float | None]:
     """The task mean of each metric, ``mean_pgf`` (off-diagonal) and ``in_task_gain``."""
     return entry.sections[SUMMARY]
@@ -44,8 +56,10 @@ def summary_of(entry: ModelEntry) -> dict[str, float | None]:
 def compute(models: Sequence[ModelRuns], analysis: Analysis, options: Options) -> Contribution:
     """Per model: Δ±/Θ± per task averaged over runs, the per-run values, the summary row."""
     out = {}
+    diagonal = {"include_diagonal": options.include_diagonal}
     for m in models:
-        per_run = transferability(m.pgf, include_diagonal=options.include_diagonal)
+        per_run = transferability(m.pgf, include_diagonal=options.include_diagonal, **m.roles)
+        n_row, n_column = breadth(m.source_mask, m.target_mask, **diagonal)
         averaged = {k: mean_std(v)[0] for k, v in per_run.items()}
         mean = np.asarray(analysis.models[m.model].pgf_mean, dtype=float)
         summary = {k: finite_mean(v) for k, v in averaged.items()}
@@ -57,9 +71,44 @@ def compute(models: Sequence[ModelRuns], analysis: Analysis, options: Options) -
                 for i, task in enumerate(m.tasks)
             },
             RUNS: {k: v.tolist() for k, v in per_run.items()},
+            BREADTH: {
+                task: {
+                    "delta": int(n_row[i]) if m.source_mask[i] else None,
+                    "theta": int(n_column[i]) if m.target_mask[i] else None,
+                }
+                for i, task in enumerate(m.tasks)
+            },
             SUMMARY: summary,
         }
     return Contribution(models=out)
+
+
+def model_findings(label: str, entry: ModelEntry, analysis: Analysis) -> list[str]:
+    """In a rectangular study, the breadth N behind each Δ and Θ (a square study's is the
+    introduction's ``N = tasks - 1``)."""
+    if entry.is_square:
+        return []
+    found = breadth_of(entry)
+    return [
+        "**Breadth.** Δ of a source is over the targets it reaches, Θ of a target over the "
+        f"sources it receives from: Δ with {_breadths(found, 'delta')}; Θ with "
+        f"{_breadths(found, 'theta')}."
+    ]
+
+
+def _breadths(found: dict[str, dict[str, int | None]], metric: str) -> str:
+    """``N = 3 (A, B)`` for each distinct N of ``metric``, tasks named.
+
+    Examples
+    --------
+    >>> _breadths({"A": {"delta": 3}, "B": {"delta": 3}, "V": {"delta": None}}, "delta")
+    'N = 3 (A, B)'
+    """
+    by_n: dict[int, list[str]] = {}
+    for task, n in found.items():
+        if n[metric] is not None:
+            by_n.setdefault(n[metric], []).append(task)
+    return ", ".join(f"N = {n} ({', '.join(tasks)})" for n, tasks in sorted(by_n.items()))
 
 
 def model_section(label: str, entry: ModelEntry, analysis: Analysis, prefix: str) -> ReportSection:
@@ -151,4 +200,6 @@ def bars_figure(label: str, entry: ModelEntry) -> dict:
     return figure.to_plotly_json()
 
 
-UNIT = AnalysisUnit("transferability", compute=compute, model_section=model_section)
+UNIT = AnalysisUnit(
+    "transferability", compute=compute, model_findings=model_findings, model_section=model_section
+)

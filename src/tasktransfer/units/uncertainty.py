@@ -83,6 +83,7 @@ def compute(models: Sequence[ModelRuns], analysis: Analysis, options: Options) -
             n_resamples=options.n_resamples,
             confidence=options.confidence,
             seed=options.seed,
+            **m.roles,
         )
         pair = functools.partial(_pair, bounds)
         out[m.model] = {
@@ -97,7 +98,11 @@ def compute(models: Sequence[ModelRuns], analysis: Analysis, options: Options) -
                     t: {metric: pair(metric, k) for metric in TRANSFERABILITY_METRICS}
                     for k, t in enumerate(m.tasks)
                 },
-                "in_task_gain": {t: pair("pgf", k, k) for k, t in enumerate(m.tasks)},
+                "in_task_gain": {
+                    t: pair("pgf", k, k)
+                    for k, t in enumerate(m.tasks)
+                    if m.source_mask[k] and m.target_mask[k]
+                },
                 "summary": {name: pair(name) for name in ("mean_pgf", "in_task_gain")},
             }
         }
@@ -175,9 +180,10 @@ def intervals_figure(label: str, entry: ModelEntry) -> dict:
          [found["transferability"][t][m] for t in entry.tasks])
         for m in TRANSFERABILITY_METRICS
     ]  # fmt: skip
+    none = {"ci_low": None, "ci_high": None}  # a task that is not both source and target
     series.append(
-        ("in-task gain", "#444", "in-task PGF",
-         [entry.pgf_mean[k][k] for k in x], [found["in_task_gain"][t] for t in entry.tasks])
+        ("in-task gain", "#444", "in-task PGF", [entry.pgf_mean[k][k] for k in x],
+         [found["in_task_gain"].get(t, none) for t in entry.tasks])
     )  # fmt: skip
     for name, colour, symbol, values, bounds in series:
         low = [b["ci_low"] for b in bounds]
