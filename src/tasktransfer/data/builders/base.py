@@ -247,6 +247,42 @@ def require_files(source_dir: Path, names: Sequence[str], *, source: str) -> Non
             raise InputError(f"{source_dir / name}: missing; a {source} folder must hold {name}")
 
 
+def source_file(source_dir: Path, name: str, *, what: str) -> Path:
+    """``source_dir / name`` for a name read from an annotation, refused if it leaves the folder.
+
+    Annotations name images (``"JPEGImages/cat/2008_000123.jpg"``); a name with ``..`` or
+    an absolute path must not reach files outside the source. ``what`` says where the name
+    was read, for the message.
+    """
+    root = source_dir.resolve()
+    path = (root / name).resolve()
+    if not path.is_relative_to(root):
+        raise InputError(f"{what}: image path {name!r} leaves the source folder {root}")
+    return path
+
+
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".ppm")
+
+
+def photo_files(source_dir: Path, *, source: str) -> list[Path]:
+    """Every photo under ``source_dir`` (any depth, :data:`PHOTO_SUFFIXES`), sorted.
+
+    For builders that take "any photo folder"; an empty folder raises :class:`InputError`.
+    """
+    if not source_dir.is_dir():
+        raise InputError(f"{source_dir}: no such folder; pass the {source} folder to --from")
+    photos = sorted(
+        p
+        for p in source_dir.rglob("*")
+        if p.suffix.lower() in PHOTO_SUFFIXES and p.is_file() and not p.name.startswith(".")
+    )
+    if not photos:
+        raise InputError(
+            f"{source_dir}: no photo ({', '.join(PHOTO_SUFFIXES)}) in the folder or below it"
+        )
+    return photos
+
+
 def load_image(path: Path, *, what: str) -> tuple[Image.Image, float]:
     """An RGB image, its longer side cut to :data:`MAX_SIDE`, and the factor applied.
 
