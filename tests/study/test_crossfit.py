@@ -136,6 +136,10 @@ def test_results_are_the_fold_rows_summed_and_each_question_answered_once(study)
         folds = [r for r in per_fold if (r.source, r.target) == (source, target)]
         assert row.n_correct == sum(r.n_correct for r in folds)
         assert row.n_total == sum(r.n_total for r in folds)
+        letters = sum((Counter(r.answer_counts) for r in folds), Counter())
+        assert {k: n for k, n in row.answer_counts.items() if n} == dict(+letters)
+        mass = sum(r.letter_mass * r.n_total for r in folds) / row.n_total
+        assert row.letter_mass == pytest.approx(mass, rel=1e-12)
     answered = Counter((p.source, p.target, p.idx) for p in read_predictions(layout.predictions))
     assert set(answered.values()) == {1}
     assert len(answered) == (1 + len(TASKS)) * len(TASKS) * QUESTIONS

@@ -11,6 +11,7 @@ rows to ``results.csv`` (:func:`tasktransfer.study.store.write_study_tables`).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Mapping, Sequence
 
@@ -97,17 +98,9 @@ def summed_rows(
     rank = {target: i for i, target in enumerate(targets)}
     # sorted is stable: within a (state, target) the questions keep their fold order.
     ordered = sorted(predictions, key=lambda p: (states[state(p)], rank[p.target]))
-    records = [
-        {
-            "adapter": state(p),
-            "target": p.target,
-            "predicted": p.predicted,
-            "answer": p.answer,
-            "correct": p.correct,
-            "letter_mass": p.letter_mass,
-        }
-        for p in ordered
-    ]
+    # Every field of the record, so what summarize reads (a numeric question's score too)
+    # is there; the state stands in for the evaluation's adapter label.
+    records = [{**dataclasses.asdict(p), "adapter": state(p)} for p in ordered]
     rows = summarize(
         records,
         collapse_share=evaluation.collapse_share,
