@@ -29,6 +29,7 @@ from pydantic import (
 from tasktransfer.contracts import ZERO_SHOT
 from tasktransfer.data import Example, load_examples
 from tasktransfer.data.mixture import MixtureFile, read_mixture, sample_mixture, task_names
+from tasktransfer.data.video import FrameSampling
 from tasktransfer.errors import InputError
 from tasktransfer.model import EvalConfig, FinetuneConfig, ModelConfig
 from tasktransfer.model.config import DEFAULT_PRESET
@@ -59,6 +60,11 @@ class DataConfig(_Strict):
         None,
         description="Synthetic source only: one difficulty in [0, 1] for every task, or "
         "task -> difficulty; None uses each task's default (docs/synthetic-suite.md).",
+    )
+    frames: FrameSampling | None = Field(
+        None,
+        description="Video tasks: how frames are taken from each video (num_frames, fps_cap, "
+        "max_pixels); None takes FrameSampling's defaults (8 frames, evenly spaced).",
     )
     _registry: Registry = PrivateAttr(REGISTRY)
 
@@ -96,6 +102,7 @@ class DataConfig(_Strict):
             limit=self.limit,
             difficulty=self.difficulty,
             registry=self._registry,
+            sampling=self.frames,
         )
 
     def sample(self, mixture: dict[str, int], *, seed: int) -> list[Example]:
