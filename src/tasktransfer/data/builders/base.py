@@ -11,9 +11,10 @@ does the rest, the same way for every task:
    lists); each says which answer indices it can be built with (``answers``) and how
    many choices its question has;
 3. the candidates are shuffled by the seed; one by one, each gets an answer index among
-   the letters with the fewest answers so far (ties broken by the seed) that it can take,
-   or is skipped when it can take none of them. The letters' counts then differ by at most
-   one for each number of choices, at every prefix, so ``--n`` keeps the balance;
+   the letters with the fewest answers so far (ties broken by the seed) that it can take;
+   one that can take none of them waits until it can (those still waiting at the end are
+   counted as skipped for balance). The letters' counts then differ by at most one for
+   each number of choices, at every prefix, so ``--n`` keeps the balance;
 4. ``render(candidate, answer, rng)`` draws the question (``None`` skips the candidate,
    counted in the manifest); ``rng`` is seeded by the seed and the candidate's key, so a
    row depends on nothing but the two;
@@ -223,11 +224,7 @@ def read_manifest(out_dir: Path | str, task: str) -> Manifest:
     path = manifest_path(out_dir, task)
     if not path.is_file():
         raise InputError(f"{path}: no builder manifest; build the task first")
-    try:
-        data = json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise InputError(f"{path}: not valid JSON ({err.msg})") from err
-    return Manifest.from_json(data, path)
+    return Manifest.from_json(read_json(path), path)
 
 
 @dataclass(frozen=True)
@@ -281,6 +278,34 @@ def photo_files(source_dir: Path, *, source: str) -> list[Path]:
             f"{source_dir}: no photo ({', '.join(PHOTO_SUFFIXES)}) in the folder or below it"
         )
     return photos
+
+
+def read_json(path: Path) -> Any:
+    """A JSON file's content; a broken file raises :class:`InputError` naming it."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise InputError(f"{path}: not a readable JSON file ({err})") from err
+
+
+def get_field(record: Any, name: str, kind: type | tuple[type, ...], *, at: str) -> Any:
+    """``record[name]``, checked to be of ``kind``; else :class:`InputError` naming ``at``.
+
+    ``bool`` is not accepted where ``int`` is asked for (JSON ``true`` is no count).
+
+    Examples
+    --------
+    >>> get_field({"answer": 3}, "answer", int, at="train.json, record 1")
+    3
+    """
+    if not isinstance(record, Mapping):
+        raise InputError(f"{at}: expected a JSON object, got {type(record).__name__}")
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    value = record.get(name)
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        names = " or ".join(k.__name__ for k in kinds)
+        raise InputError(f"{at}: field {name!r} must be {names}, got {value!r}")
+    return value
 
 
 def load_image(path: Path, *, what: str) -> tuple[Image.Image, float]:
