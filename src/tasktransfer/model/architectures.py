@@ -3,9 +3,10 @@
 Public API
 ----------
 Architecture
-    One table row: how an image enters a chat message, the regex of the language model's LoRA
-    targets, the module-name patterns of the vision tower and the projector, the processor
-    class, and whether images are padded to a square before the processor sees them.
+    One table row: how an image (and a video) enters a chat message, the regex of the
+    language model's LoRA targets, the module-name patterns of the vision tower and the
+    projector, the processor class, and whether images are padded to a square before the
+    processor sees them.
 ARCHITECTURES : dict of str to Architecture
     Keyed by ``config.model_type`` (``"qwen2_5_vl"``, ``"llava"``, ``"llava_next"``,
     ``"llava_onevision"``).
@@ -54,6 +55,11 @@ class Architecture:
     image_content : dict
         The chat-message content item that stands for one image; the processor's chat template
         turns it into the family's image placeholder (``<image>``, ``<|vision_start|>...``).
+    video_content : dict or None
+        The content item that stands for one video, for a family whose processor takes
+        videos through its own video path (Qwen2.5-VL: ``{"type": "video"}``, the template
+        writes ``<|vision_start|><|video_pad|><|vision_end|>``). None: the family is shown a
+        video's sampled frames as images (:func:`tasktransfer.model.prompting.video_route`).
     language_model_targets : str
         Regex (``re.fullmatch`` on the full module name, PEFT's convention) of the language
         model's linear layers that LoRA adapts by default.
@@ -75,6 +81,7 @@ class Architecture:
 
     model_type: str
     image_content: dict[str, Any] = field(default_factory=lambda: {"type": "image"})
+    video_content: dict[str, Any] | None = None
     language_model_targets: str = r".*language_model.*\.(q|k|v|o|gate|up|down)_proj"
     vision_tower: str = r"(^|\.)vision_tower(\.|$)"
     projector: str = r"(^|\.)multi_modal_projector(\.|$)"
@@ -106,15 +113,18 @@ ARCHITECTURES: dict[str, Architecture] = {
     # NeXT and OneVision tile each image on an "anyres" grid padded to its aspect ratio, so
     # nothing is cropped. Their module names are LLaVA's (plus the `image_newline` parameter).
     "llava_next": Architecture(model_type="llava_next"),
-    # Without torchvision, AutoProcessor cannot build the video processors of OneVision and
-    # Qwen; we need images only.
+    # Without torchvision, AutoProcessor cannot build OneVision's video processor; videos
+    # reach it as frames (images), so it never needs one.
     "llava_onevision": Architecture(
         model_type="llava_onevision",
         processor_class="tasktransfer.model.processors:ImageOnlyLlavaOnevisionProcessor",
     ),
+    # Qwen2.5-VL takes videos through its processor's video path where torchvision is
+    # installed (the video processor needs it), and is shown frames as images elsewhere.
     "qwen2_5_vl": Architecture(
         model_type="qwen2_5_vl",
-        processor_class="tasktransfer.model.processors:ImageOnlyQwen2_5_VLProcessor",
+        video_content={"type": "video"},
+        processor_class="tasktransfer.model.processors:Qwen2_5_VLProcessorLoader",
         **_QWEN_VL,
     ),
 }

@@ -31,10 +31,45 @@ read; a log-sum-exp target would let a finetune keep spreading mass over formats
 change every finetune's loss curve and the finetune tests' expected losses. Evaluation reads
 every form, so whatever format a model holds, its scores measure its choice of option.
 
+Videos and numeric questions
+----------------------------
+A question about a video (``Example.video``, already sampled: :mod:`tasktransfer.data.video`)
+puts the video first, then its images (if any), then the text. How the video enters depends
+on the model (:func:`video_route`):
+
+* ``processor_video``: Qwen2.5-VL with a video processor (torchvision installed). The chat
+  content holds the row's video item (``{"type": "video"}``, written
+  ``<|vision_start|><|video_pad|><|vision_end|>``) and the frames go to the processor's
+  ``videos=`` as one clip, with ``do_sample_frames=False`` (they are sampled already) and
+  ``video_metadata`` giving their rate, read from the timestamps (``fps = (n - 1) /
+  (t_last - t_first)``; 1 for a single frame or one instant), and without the processor's
+  optional bound on a clip's total pixels (``cap_pixels_per_frame=False``): it groups frames
+  in pairs (``temporal_patch_size`` 2; an odd count is padded with a copy of the last),
+  returns ``pixel_values_videos``, ``video_grid_thw`` and ``second_per_grid_ts`` (2 / fps),
+  and expands each ``<|video_pad|>`` to ``t * h * w / 4`` tokens.
+* ``frames_as_images``: every other model, and Qwen2.5-VL without torchvision. Each frame
+  is one image item, in time order, processed exactly as an image (pixel cap, LLaVA-1.5's
+  padding to a square).
+
+Either way each frame is first capped at ``video.sampling.max_pixels`` pixels, or at the
+model's image cap (``image_max_pixels``) when that is None, with :func:`limit_pixels`.
+
+A numeric question (``answer_type == "number"``) carries its own instruction in its prompt
+(:data:`~tasktransfer.data.example.NUMBER_INSTRUCTION`), so :data:`ANSWER_INSTRUCTION` is not
+appended; it has no options, ``n_choices`` 0 and target -1, and is answered by generation
+(:mod:`tasktransfer.model.evaluate`).
+
 Public API
 ----------
 ANSWER_INSTRUCTION : str
     Line appended to BLINK's prompt (lmms-eval's multiple-choice post-prompt).
+VideoRoute, PROCESSOR_VIDEO, FRAMES_AS_IMAGES
+    The two ways a video reaches a model.
+video_route(processor, arch) -> VideoRoute
+video_frames(video, image_max_pixels) -> list of PIL.Image.Image
+    A clip's frames, pixel-capped.
+video_metadata(video) -> dict
+    A clip's ``video_metadata`` entry for the processor's video path.
 PromptBatch
     ``inputs`` (dict of tensors for ``model(**inputs)``), ``answer_index`` (LongTensor (B,),
     the position whose logits predict the letter), ``letter_ids`` (LongTensor (4,), token ids of
@@ -42,7 +77,7 @@ PromptBatch
     ``n_choices`` (LongTensor (B,)), ``targets`` (LongTensor (B,), 0-3, or -1 when the answer
     is hidden).
 chat_text(example, processor, arch) -> str
-    The chat-formatted prompt, images in place, ending where the answer letter goes.
+    The chat-formatted prompt, video and images in place, ending where the answer goes.
 encode(examples, processor, arch, *, image_max_pixels=None) -> PromptBatch
 letter_log_probs(logits, batch, *, kept=None, forms=False) -> Tensor of shape (B, 4)
     Log-probabilities (over the whole vocabulary) of A-D at the answer position, of the bare
@@ -71,16 +106,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from PIL import Image
 
 from tasktransfer.data import LETTERS, Example, format_prompt
 from tasktransfer.data.images import limit_pixels
+from tasktransfer.data.video import Video
 from tasktransfer.errors import InputError
 from tasktransfer.model.architectures import Architecture
 
 ANSWER_INSTRUCTION = "Answer with the option's letter from the given choices directly."
+
+VideoRoute = Literal["processor_video", "frames_as_images"]
+PROCESSOR_VIDEO: VideoRoute = "processor_video"
+FRAMES_AS_IMAGES: VideoRoute = "frames_as_images"
 
 
 @dataclass
@@ -173,12 +213,75 @@ def _prompt_labels() -> list[str]:
     return [line.strip() for line in lines]
 
 
+def video_route(processor, arch: Architecture) -> VideoRoute:
+    """How ``processor`` (of an ``arch`` model) is given a video.
+
+    ``processor_video`` when the architecture row names a video content item and the
+    processor has a video processor (one needs torchvision); ``frames_as_images`` otherwise:
+    the LLaVA family always, Qwen2.5-VL where torchvision is missing.
+    """
+    has_video_processor = getattr(processor, "video_processor", None) is not None
+    if arch.video_content is not None and has_video_processor:
+        return PROCESSOR_VIDEO
+    return FRAMES_AS_IMAGES
+
+
 def chat_text(example: Example, processor, arch: Architecture) -> str:
-    """The chat prompt of ``example``: images first (as in BLINK), then prompt + instruction."""
-    content = [dict(arch.image_content) for _ in example.images]
-    content.append({"type": "text", "text": f"{example.prompt}\n{ANSWER_INSTRUCTION}"})
+    """The chat prompt of ``example``: video, images (as in BLINK), then prompt + instruction.
+
+    The video is one video item or one image item per frame (:func:`video_route`). A numeric
+    question's prompt holds its own instruction; a multiple-choice one gets
+    :data:`ANSWER_INSTRUCTION`.
+    """
+    content = []
+    if example.video is not None:
+        if video_route(processor, arch) == PROCESSOR_VIDEO:
+            content.append(dict(arch.video_content))
+        else:
+            content.extend(dict(arch.image_content) for _ in example.video.frames)
+    content.extend(dict(arch.image_content) for _ in example.images)
+    text = example.prompt
+    if example.answer_type == "choice":
+        text = f"{text}\n{ANSWER_INSTRUCTION}"
+    content.append({"type": "text", "text": text})
     messages = [{"role": "user", "content": content}]
     return processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+
+
+def video_frames(video: Video, image_max_pixels: int | None) -> list[Image.Image]:
+    """The frames of ``video`` capped at its own pixel cap, or at the images' when it has none.
+
+    Examples
+    --------
+    >>> from tasktransfer.data.video import FrameSampling
+    >>> clip = [Image.new("RGB", (200, 100))] * 2
+    >>> [f.size for f in video_frames(Video.from_frames(clip), 5000)]
+    [(100, 50), (100, 50)]
+    >>> capped = Video.from_frames(clip, FrameSampling(num_frames=2, max_pixels=800))
+    >>> [f.size for f in video_frames(capped, 5000)]
+    [(40, 20), (40, 20)]
+    """
+    cap = video.sampling.max_pixels if video.sampling.max_pixels is not None else image_max_pixels
+    return [limit_pixels(frame, cap) for frame in video.frames]
+
+
+def video_metadata(video: Video) -> dict[str, Any]:
+    """The ``video_metadata`` entry of an already sampled clip, for the processor's video path.
+
+    Every frame given is kept (``frames_indices`` all of them); ``fps`` is the sampled
+    frames' rate, read from their timestamps, so Qwen2.5-VL's ``second_per_grid_ts`` (the
+    seconds one temporal patch of two frames spans) is ``2 / fps``.
+
+    Examples
+    --------
+    >>> clip = [Image.new("RGB", (8, 8))] * 9
+    >>> video_metadata(Video.from_frames(clip, fps=4.0))
+    {'total_num_frames': 9, 'fps': 4.0, 'frames_indices': [0, 1, 2, 3, 4, 5, 6, 7, 8]}
+    """
+    count = len(video.frames)
+    span = video.timestamps[-1] - video.timestamps[0]
+    fps = (count - 1) / span if count > 1 and span > 0 else 1.0
+    return {"total_num_frames": count, "fps": fps, "frames_indices": list(range(count))}
 
 
 def encode(
@@ -198,7 +301,8 @@ def encode(
         The model's row of the architecture table.
     image_max_pixels : int or None, default=None
         Per-image pixel limit (:func:`limit_pixels`); pass the model's
-        ``ModelConfig.image_max_pixels`` so training and evaluation agree.
+        ``ModelConfig.image_max_pixels`` so training and evaluation agree. Video frames
+        take it too unless their sampling sets its own (:func:`video_frames`).
 
     Returns
     -------
@@ -209,15 +313,32 @@ def encode(
     if not examples:
         raise InputError("encode() needs at least one example")
     texts = [chat_text(ex, processor, arch) for ex in examples]
-    images = [[limit_pixels(im, image_max_pixels) for im in ex.images] for ex in examples]
+    route = video_route(processor, arch)
+    images = []
+    for ex in examples:
+        frames = video_frames(ex.video, image_max_pixels) if ex.video is not None else []
+        row = [limit_pixels(im, image_max_pixels) for im in ex.images]
+        images.append(row if route == PROCESSOR_VIDEO else frames + row)
     if arch.pad_to_square:
         # The image processor's mean colour, as LLaVA's training padded: it normalises to 0.
         fill = tuple(int(255 * mean) for mean in processor.image_processor.image_mean)
         images = [[pad_to_square(im, fill) for im in row] for row in images]
+    media: dict[str, Any] = {"images": images if any(images) else None}
+    clips = [ex.video for ex in examples if ex.video is not None]
+    if clips and route == PROCESSOR_VIDEO:
+        media.update(
+            videos=[video_frames(clip, image_max_pixels) for clip in clips],
+            video_metadata=[video_metadata(clip) for clip in clips],
+            do_sample_frames=False,
+            # The frames are capped above, as images are; the processor's optional bound
+            # on a whole clip's pixels (qwen-vl-utils') stays off, so that a clip's frames
+            # are resized as its images would be, whatever transformers' default.
+            cap_pixels_per_frame=False,
+        )
     inputs = dict(
         processor(
             text=texts,
-            images=images,
+            **media,
             padding=True,
             padding_side="right",
             return_tensors="pt",

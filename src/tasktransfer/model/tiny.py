@@ -40,16 +40,25 @@ _LLAVA_IMAGE = "<image>"
 _QWEN_VISION = ("<|vision_start|>", "<|vision_end|>", "<|image_pad|>", "<|video_pad|>")
 
 # ChatML with images first (BLINK puts the images before the question), then the text.
+# `video_item` is Qwen's video clause; the LLaVA family is shown a video's frames as images.
 _CHAT_TEMPLATE = (
     "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
     "{% if message['content'] is string %}{{ message['content'] }}"
     "{% else %}{% for item in message['content'] %}"
-    "{% if item['type'] == 'image' %}{{ image_marker }}"
+    "{% if item['type'] == 'image' %}{{ image_marker }}{{ video_item }}"
     "{% elif item['type'] == 'text' %}{{ item['text'] }}{% endif %}"
     "{% endfor %}{% endif %}<|im_end|>\n{% endfor %}"
     "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
 )
-_LLAVA_CHAT_TEMPLATE = _CHAT_TEMPLATE.replace("{{ image_marker }}", _LLAVA_IMAGE)
+_LLAVA_CHAT_TEMPLATE = _CHAT_TEMPLATE.replace("{{ image_marker }}", _LLAVA_IMAGE).replace(
+    "{{ video_item }}", ""
+)
+_QWEN_CHAT_TEMPLATE = _CHAT_TEMPLATE.replace(
+    "{{ image_marker }}", "<|vision_start|><|image_pad|><|vision_end|>"
+).replace(
+    "{{ video_item }}",
+    "{% elif item['type'] == 'video' %}<|vision_start|><|video_pad|><|vision_end|>",
+)
 
 TINY_IMAGE_SIZE = 64
 _PATCH = 8
@@ -296,7 +305,9 @@ def _llava_family(config_class, model_class, processor, vision_config, strategy,
 def build_tiny_qwen2_5_vl(seed: int = 0):
     """A tiny Qwen2.5-VL (random weights, about 0.2 M parameters) and its processor.
 
-    The processor caps images at 112 x 112 pixels (16 merged image tokens per image).
+    The processor caps images at 112 x 112 pixels (16 merged image tokens per image), and
+    video frames alike where torchvision is installed and it has a video processor
+    (:func:`tasktransfer.model.processors.qwen2_5_vl_processor`).
     ``mrope_section`` sums to ``head_dim / 2`` as the multimodal rotary embedding requires.
 
     Parameters
@@ -306,7 +317,9 @@ def build_tiny_qwen2_5_vl(seed: int = 0):
     Returns
     -------
     model : transformers.Qwen2_5_VLForConditionalGeneration
-    processor : tasktransfer.model.processors.ImageOnlyQwen2_5_VLProcessor
+    processor : transformers.Qwen2_5_VLProcessor
+        :class:`~tasktransfer.model.processors.ImageOnlyQwen2_5_VLProcessor` without
+        torchvision.
     """
     import torch
     from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
@@ -314,15 +327,13 @@ def build_tiny_qwen2_5_vl(seed: int = 0):
         Qwen2VLImageProcessorPil,
     )
 
-    from tasktransfer.model.processors import ImageOnlyQwen2_5_VLProcessor
+    from tasktransfer.model.processors import qwen2_5_vl_processor
 
     tokenizer = _tokenizer(_QWEN_VISION)
-    image_processor = Qwen2VLImageProcessorPil(min_pixels=56 * 56, max_pixels=112 * 112)
-    marker = "<|vision_start|><|image_pad|><|vision_end|>"
-    processor = ImageOnlyQwen2_5_VLProcessor(
-        image_processor=image_processor,
-        tokenizer=tokenizer,
-        chat_template=_CHAT_TEMPLATE.replace("{{ image_marker }}", marker),
+    max_pixels = 112 * 112
+    image_processor = Qwen2VLImageProcessorPil(min_pixels=56 * 56, max_pixels=max_pixels)
+    processor = qwen2_5_vl_processor(
+        image_processor, tokenizer, _QWEN_CHAT_TEMPLATE, video_max_pixels=max_pixels
     )
     ids = tokenizer.convert_tokens_to_ids
     head_dim = 32
