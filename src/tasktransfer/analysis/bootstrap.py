@@ -283,7 +283,9 @@ def question_tensors(m: ModelRuns, predictions: Sequence[Prediction]):
     -------
     correct : ndarray of shape (n_runs, n_tasks, n_tasks, n_questions)
     correct0 : ndarray of shape (n_runs, n_tasks, n_questions)
-        1 right, 0 wrong, NaN not asked; each target's questions first, in the order seen.
+        1 right, 0 wrong (a numeric question: its score in [0, 1], what it adds to the
+        table's ``n_correct``), NaN not asked; each target's questions first, in the order
+        seen.
     sizes : ndarray of int, shape (n_tasks,)
 
     Raises
@@ -317,7 +319,7 @@ def question_tensors(m: ModelRuns, predictions: Sequence[Prediction]):
                 f"question {p.idx!r} of {p.target} recorded twice for run {p.run!r}, "
                 f"source {p.source!r}"
             )
-        row[t, q] = float(p.correct)
+        row[t, q] = p.credit  # 0 or 1, or a numeric answer's score in [0, 1]
     only = next(iter(baselines.values())) if len(baselines) == 1 else None
     empty = np.full((len(tasks), width), np.nan)
     correct0 = np.stack([baselines.get(run, only if only is not None else empty) for run in runs])

@@ -35,7 +35,7 @@ def compare_arms(
     ----------
     rows : iterable of mapping
         Results-table rows: ``model``, ``run``, ``source``, ``target``, ``n_correct``,
-        ``n_total`` (ints or their text).
+        ``n_total`` (numbers or their text; ``n_correct`` may be a float sum of scores).
     arms : mapping of str to mapping of str to sequence of str
         Per target, arm name (``direct``, ``guided``, ``random``) -> the mixture labels
         (``source`` values) of that arm; an arm with no label is reported empty.
@@ -75,7 +75,7 @@ def compare_arms(
     acc: dict[tuple[str, str, str, str], float] = {}
     for row in rows:
         key = tuple(str(row[c]) for c in ("model", "run", "source", "target"))
-        acc[key] = int(row["n_correct"]) / int(row["n_total"])
+        acc[key] = float(row["n_correct"]) / int(row["n_total"])
     models = list(dict.fromkeys(key[0] for key in acc))
     out = []
     for model in models:

@@ -157,13 +157,16 @@ def controlled_tensors(m: ModelRuns, predictions: Sequence[Prediction]):
         Controlled accuracies; NaN for a state without scored questions.
     missing : int
         How many of the model's relevant predictions carry no scores (generation mode);
-        they are left out.
+        they are left out. Numeric answers (a ``score``, no letters) have no letter prior:
+        they are neither controlled nor missing, and their targets' accuracies are NaN.
     """
     tasks = {t: k for k, t in enumerate(m.tasks)}
     runs = {r: k for k, r in enumerate(m.runs)}
     states = {*tasks, ZERO_SHOT}
     records = [
-        p for p in predictions if p.target in tasks and p.source in states and p.step in (None, 1)
+        p
+        for p in predictions
+        if p.target in tasks and p.source in states and p.step in (None, 1) and p.score is None
     ]
     scored = [p for p in records if p.scores]
     letters = {a: k for k, a in enumerate(sorted({a for p in scored for a in p.scores}))}

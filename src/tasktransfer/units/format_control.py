@@ -10,7 +10,8 @@ graph edges and cliques that do not survive the control, and the transfer cells 
 exceeds run-to-run noise (:mod:`tasktransfer.analysis.noise`), raw and controlled.
 
 Published tables and generation-mode predictions (no scores) cannot give the control; the
-summary says so.
+summary says so. Numeric targets (answers scored by closeness, no letters) have no letter
+prior: their cells stay uncontrolled (``numeric`` names them) and out of the comparisons.
 """
 
 from __future__ import annotations
@@ -98,6 +99,7 @@ def compute(models: Sequence[ModelRuns], analysis: Analysis, options: Options) -
             )
             out[m.model] = {KEY: {"skipped": why}}
             continue
+        numeric = {p.target for p in answers.records if p.score is not None}
         acc = np.where(np.isfinite(m.acc), acc, np.nan)  # only the cells the table measured
         ceiling = np.array([options.ceilings.get(t, 1.0) for t in m.tasks])
         with warnings.catch_warnings():
@@ -139,6 +141,8 @@ def compute(models: Sequence[ModelRuns], analysis: Analysis, options: Options) -
             },
             CLIQUES: cliques_unit.square_cliques(m, runs, options),
         }
+        if numeric:
+            out[m.model][KEY]["numeric"] = [t for t in m.tasks if t in numeric]
     return Contribution(models=out)
 
 
@@ -169,9 +173,18 @@ def lost_edges(entry: ModelEntry, threshold: float) -> list[tuple[int, int]]:
     found = controlled(entry)
     raw = np.array(entry.pgf_mean, dtype=float)
     ctrl = np.array(found["pgf_mean"], dtype=float)
-    edge = np.isfinite(raw) & (np.abs(raw) >= threshold) & ~np.eye(len(raw), dtype=bool)
+    edge = _edges(entry, threshold)
     survives = np.isfinite(ctrl) & (np.abs(ctrl) >= threshold) & (np.sign(ctrl) == np.sign(raw))
     return [(int(i), int(j)) for i, j in np.argwhere(edge & ~survives)]
+
+
+def _edges(entry: ModelEntry, threshold: float) -> np.ndarray:
+    """The raw graph's edges that the control applies to (not into a numeric target)."""
+    raw = np.array(entry.pgf_mean, dtype=float)
+    edge = np.isfinite(raw) & (np.abs(raw) >= threshold) & ~np.eye(len(raw), dtype=bool)
+    numeric = of(entry).get("numeric", [])
+    edge[:, [entry.tasks.index(t) for t in numeric]] = False
+    return edge
 
 
 def lost_cliques(entry: ModelEntry) -> dict[str, list[list[str]]]:
@@ -198,11 +211,14 @@ def model_findings(label: str, entry: ModelEntry, analysis: Analysis) -> list[st
         f"the letter prior explains a mean |PGF| of {fmt(s['mean_abs_prior_explained'])} "
         "per transfer cell."
     )
+    if found.get("numeric"):
+        line += (
+            f" Numeric targets ({', '.join(found['numeric'])}) have no letters, hence no "
+            "letter prior: their cells are not controlled and are left out here."
+        )
     threshold = found["threshold"]
     raw = np.array(entry.pgf_mean, dtype=float)
-    n_edges = int(
-        (np.isfinite(raw) & (np.abs(raw) >= threshold) & ~np.eye(len(raw), dtype=bool)).sum()
-    )
+    n_edges = int(_edges(entry, threshold).sum())
     lost = lost_edges(entry, threshold)
     ctrl = controlled(entry)["pgf_mean"]
     if lost:

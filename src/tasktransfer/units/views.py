@@ -31,8 +31,9 @@ def of(entry: ModelEntry) -> dict | None:
     """``accuracy_change`` (run-mean finetuned minus zero-shot accuracy, a matrix),
     ``ranking`` (:func:`~tasktransfer.analysis.views.rank_agreement` of the off-diagonal
     cells), ``ranges`` (per run and target: ``zero_shot``, ``pgf_min``, ``pgf_max``,
-    ``floor``, each shape (n_runs, n_tasks)) and ``n_questions`` (task -> count, or None
-    without predictions); None without accuracies."""
+    ``floor``, each shape (n_runs, n_tasks)), ``n_questions`` (task -> count, or None
+    without predictions) and, where predictions score numeric answers, ``scored`` (those
+    targets, left out of ``n_questions``); None without accuracies."""
     return entry.sections.get(KEY)
 
 
@@ -48,9 +49,12 @@ def compute(models: Sequence[ModelRuns], analysis: Analysis, options: Options) -
         low, high = pgf_ranges(m.pgf, include_diagonal=options.include_diagonal)
         ceiling = np.array([options.ceilings.get(t, 1.0) for t in m.tasks])
         asked: dict[str, set[str]] = {}
+        scored: set[str] = set()  # numeric targets: a question scores in [0, 1]
         for p in options.predictions.get(m.model, ()):
             if p.source == ZERO_SHOT:
                 asked.setdefault(p.target, set()).add(p.idx)
+            if p.score is not None:
+                scored.add(p.target)
         out[m.model] = {
             KEY: {
                 "accuracy_change": change.tolist(),
@@ -61,9 +65,12 @@ def compute(models: Sequence[ModelRuns], analysis: Analysis, options: Options) -
                     "pgf_max": high.tolist(),
                     "floor": pgf_floor(m.acc0, ceiling=ceiling).tolist(),
                 },
-                "n_questions": {t: len(asked[t]) for t in m.tasks if t in asked} or None,
+                "n_questions": {t: len(asked[t]) for t in m.tasks if t in asked and t not in scored}
+                or None,
             }
         }
+        if scored:
+            out[m.model][KEY]["scored"] = [t for t in m.tasks if t in scored]
     return Contribution(models=out)
 
 
@@ -76,6 +83,12 @@ def _floor_sentence(found: dict) -> str:
         # The largest target allows the most negative PGF: its bound holds for all.
         m = max(sizes.values())
         bound += f" (here m ≤ {m}: PGF ≥ −{m - 1})"
+    if found.get("scored"):
+        # A score in [0, 1] per question lets acc0 come as close to 1 as it likes.
+        bound += (
+            f"; on targets scored between 0 and 1 per question ({', '.join(found['scored'])}) "
+            "no such bound holds"
+        )
     return bound
 
 
