@@ -19,6 +19,7 @@ from pathlib import Path
 from tasktransfer.contracts.analysis import Analysis, Study
 from tasktransfer.report import figures
 from tasktransfer.units.base import ReportSection
+from tasktransfer.units.text import matrix_shape
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -122,6 +123,7 @@ def render_html(
                 "runs": entry.runs,
                 "origin": entry.origin,
                 "key": list(zip(entry.abbrev, entry.tasks, strict=True)),
+                "shape": matrix_shape(entry.sources, entry.targets),
                 "sections": [s for s in sections if s],
             }
         )

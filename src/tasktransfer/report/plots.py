@@ -46,7 +46,7 @@ def heatmap_png(label: str, entry: ModelEntry, path: str | Path) -> Path:
     shared = len(entry.square_part)
     if shared < len(targets):
         ax.axvline(shared - 0.5, color="black", linewidth=2, linestyle="--")
-        ax.text(shared - 0.4, -0.6, "targets only →", ha="left", va="bottom", fontsize=8)
+        ax.set_xlabel("target (evaluated on); right of the dashed line: targets only")
     ax.set_title(f"{label}: mean PGF over {len(entry.runs)} runs")
     for (i, j), value in np.ndenumerate(mean):
         if np.isfinite(value):

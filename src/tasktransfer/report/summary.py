@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tasktransfer.contracts.analysis import Analysis, ModelEntry, Study
-from tasktransfer.units.text import TOP, plural
+from tasktransfer.contracts.analysis import Analysis, Study
+from tasktransfer.units.text import TOP, matrix_shape, plural
 
 
 def render_summary(
@@ -37,7 +37,7 @@ def render_summary(
     if not analysis.models:
         return _join([*blocks, "No model was analysed: the input held no results."])
     described = ", ".join(
-        f"{label} ({plural(len(m.runs), 'run')}, {_shape(m)})"
+        f"{label} ({plural(len(m.runs), 'run')}, {matrix_shape(m.sources, m.targets)})"
         for label, m in analysis.models.items()
     )
     diagonal = "including" if analysis.options.get("include_diagonal") else "excluding"
@@ -60,13 +60,6 @@ def render_summary(
     if study is not None:
         blocks += format_findings(study)
     return _join(blocks)
-
-
-def _shape(entry: ModelEntry) -> str:
-    """``13 tasks`` in a square study, ``2 sources x 4 targets`` in a rectangular one."""
-    if entry.is_square:
-        return plural(len(entry.tasks), "task")
-    return f"{plural(len(entry.sources), 'source')} x {plural(len(entry.targets), 'target')}"
 
 
 def format_findings(study: Study) -> list[str]:

@@ -39,3 +39,16 @@ def fmt_p(p) -> str:
     if p is None:
         return "n/a"
     return f"{p:.1e}" if p < 1e-3 else f"{p:.3f}"
+
+
+def matrix_shape(sources, targets) -> str:
+    """``3 tasks`` when the sources are the targets, else ``2 sources x 4 targets``.
+
+    Examples
+    --------
+    >>> matrix_shape(["A", "B"], ["A", "B"]), matrix_shape(["A"], ["A", "V"])
+    ('2 tasks', '1 source x 2 targets')
+    """
+    if list(sources) == list(targets):
+        return plural(len(targets), "task")
+    return f"{plural(len(sources), 'source')} x {plural(len(targets), 'target')}"
