@@ -16,14 +16,16 @@ The analysis folder::
 
 ``<slug>`` is the model label made a file name (:func:`tasktransfer.files.slugs`).
 
-An :class:`Analysis` is a typed core per model (:class:`ModelEntry`: tasks, runs, the PGF
-matrices, abbreviations, where it came from) plus the sections of the analysis units
-(:mod:`tasktransfer.units`). A unit's sections are JSON values under keys of its own,
-written beside the core keys of each model (``models[label]["personas"]``) or at the top
-level (``pooled``); only the unit that writes a key reads it, through the accessors of its
-module. The JSON keys are those of ``DESIGN.md`` ("Outputs of tasktransfer analyze"), plus
-the units' own (``steps``, ``uncertainty``, ``views``, ``lora_similarity``, the
-``*_controlled`` keys, ``recovery``); ``tasktransfer.units.UNITS`` lists the units.
+An :class:`Analysis` is a typed core per model (:class:`ModelEntry`: tasks, its sources and
+targets, runs, the PGF matrices, abbreviations, where it came from) plus the sections of
+the analysis units (:mod:`tasktransfer.units`). A unit's sections are JSON values under
+keys of its own, written beside the core keys of each model
+(``models[label]["personas"]``) or at the top level (``pooled``); only the unit that
+writes a key reads it, through the accessors of its module. The JSON keys are those of
+``DESIGN.md`` ("Outputs of tasktransfer analyze"), plus ``sources`` and ``targets`` and the
+units' own (``transferability_n``, ``steps``, ``uncertainty``, ``views``,
+``lora_similarity``, the ``*_controlled`` keys, ``recovery``);
+``tasktransfer.units.UNITS`` lists the units.
 """
 
 from __future__ import annotations
