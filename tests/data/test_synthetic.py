@@ -9,6 +9,7 @@ from tasktransfer.data import fingerprint, format_prompt
 from tasktransfer.data.synthetic import (
     SKILLS,
     TASKS,
+    VIDEO_TASKS,
     expected_transfer,
     generate,
     make_example,
@@ -111,8 +112,8 @@ def test_unknown_task_and_split_are_refused_with_suggestions():
 
 def test_skill_matrix_covers_every_task_and_skill():
     names, skills, m = skill_matrix()
-    assert names == list(TASKS) and skills == list(SKILLS)
-    assert m.shape == (13, len(SKILLS)) and set(np.unique(m)) <= {0, 1}
+    assert names == [*TASKS, *VIDEO_TASKS] and skills == list(SKILLS)
+    assert m.shape == (13 + 4, len(SKILLS)) and set(np.unique(m)) <= {0, 1}
     assert (m.sum(axis=1) >= 1).all()  # every task needs a skill
     assert (m.sum(axis=0) >= 1).all()  # every skill is used
     row = dict(zip(skills, m[names.index("Visual_Correspondence")], strict=True))

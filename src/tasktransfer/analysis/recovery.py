@@ -97,13 +97,13 @@ def recovery(
 
 
 def synthetic_skills() -> dict[str, list[str]]:
-    """The skills each generator of the synthetic suite declares (``@register(skills=...)``).
+    """The skills each generator of the synthetic suite, image or video, declares.
 
     Examples
     --------
     >>> synthetic_skills()["Counting"]
     ['object_counting', 'shape_identity']
     """
-    from tasktransfer.data.synthetic import TASKS
+    from tasktransfer.data.synthetic import TASKS, VIDEO_TASKS
 
-    return {name: list(task.skills) for name, task in TASKS.items()}
+    return {name: list(task.skills) for name, task in {**TASKS, **VIDEO_TASKS}.items()}

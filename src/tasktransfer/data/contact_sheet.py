@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from PIL import Image, ImageDraw, ImageFont
 
 from tasktransfer.data.example import Example
+from tasktransfer.data.video import Video
 
 _PAD = 8
 _TEXT_WIDTH = 440
@@ -18,7 +19,8 @@ def contact_sheet(examples: Sequence[Example], *, thumb: int = 160) -> Image.Ima
     """One row per example: its images scaled to ``thumb`` px high, then prompt and answer.
 
     Images are scaled with nearest-neighbour sampling so the pixels a model sees stay
-    visible.
+    visible. A video question shows its first, middle and last frame, captioned with their
+    times.
     """
     font = ImageFont.load_default()
     rows = []
@@ -27,9 +29,11 @@ def contact_sheet(examples: Sequence[Example], *, thumb: int = 160) -> Image.Ima
             im.convert("RGB").resize(
                 (max(1, round(im.width * thumb / im.height)), thumb), Image.NEAREST
             )
-            for im in example.images
+            for im in (*example.images, *shown_frames(example))
         ]
         lines = [f"{example.sub_task}  idx={example.idx}"]
+        if example.video is not None:
+            lines.append(frames_caption(example))
         for paragraph in example.prompt.splitlines():
             lines += textwrap.wrap(paragraph, _WRAP) or [""]
         lines.append(f"answer: {example.answer}")
@@ -55,3 +59,23 @@ def contact_sheet(examples: Sequence[Example], *, thumb: int = 160) -> Image.Ima
         ImageDraw.Draw(sheet).line((0, y, sheet.width, y), fill=(200, 200, 200))
         y += row.height
     return sheet
+
+
+def shown_frames(example: Example) -> list[Image.Image]:
+    """The first, middle and last frame of an example's video (none without a video)."""
+    if example.video is None:
+        return []
+    return [example.video.frames[i] for i in _shown(example.video)]
+
+
+def frames_caption(example: Example) -> str:
+    """Which frames :func:`shown_frames` picks: ``"frames 1, 5, 8 of 8 at 0.0 s, ..."``."""
+    video = example.video
+    picked = _shown(video)
+    numbers = ", ".join(str(i + 1) for i in picked)
+    times = ", ".join(f"{video.timestamps[i]:.1f} s" for i in picked)
+    return f"frames {numbers} of {len(video.frames)} at {times}"
+
+
+def _shown(video: Video) -> list[int]:
+    return sorted({0, len(video.frames) // 2, len(video.frames) - 1})

@@ -119,12 +119,12 @@ def load_examples(
 
 
 def _synthetic(task, split, limit, seed, image_size, difficulty) -> list[Example]:
-    from tasktransfer.data.synthetic import SPLITS, TASKS, generate
+    from tasktransfer.data.synthetic import SPLITS, TASKS, VIDEO_TASKS, generate
 
-    if task not in TASKS:  # a registered task, but one of a user's own
+    if task not in TASKS and task not in VIDEO_TASKS:  # registered, but not generated
         raise DataError(
             f"synthetic: the suite has no generator for task {task!r} (it generates "
-            f"{', '.join(TASKS)}); give that task's data as a folder"
+            f"{', '.join([*TASKS, *VIDEO_TASKS])}); give that task's data as a folder"
         )
     if split not in SPLITS:
         raise DataError(f"synthetic: unknown split {split!r}; known: {', '.join(SPLITS)}")

@@ -1,6 +1,7 @@
 """The latent visual skills the synthetic tasks are built from, and the skill matrix.
 
-Each generator declares the skills a solver needs (``@register(..., skills=...)``). Two
+Each generator, image or video, declares the skills a solver needs
+(``@register(..., skills=...)``), so that image-to-video transfer has a stated expectation. Two
 tasks that share skills should transfer to each other; tasks with disjoint skills should
 not. :func:`skill_matrix` is that expected structure, for comparison with a measured
 transfer matrix (``docs/synthetic-suite.md`` explains each entry).
@@ -22,6 +23,11 @@ SKILLS: dict[str, str] = {
     "shape_identity": "recognise the shape and colour category of an object",
     "boundary_continuity": "continue edges and regions across a cut",
     "object_extent": "find the exact extent (tight box) of an object",
+    # The video tasks' own skills; the image tasks need none of them.
+    "temporal_integration": "put together what several frames show (one object seen twice "
+    "is one object; an object out of view is still there)",
+    "temporal_order": "order what happens in a video by time (which object comes into view first)",
+    "ego_motion": "follow how the camera moved or turned between frames",
 }
 
 
@@ -31,7 +37,8 @@ def skill_matrix(tasks=None) -> tuple[list[str], list[str], np.ndarray]:
     Parameters
     ----------
     tasks : sequence of str or None
-        Task names in the order wanted (default: registration order).
+        Task names in the order wanted, image or video tasks (default: every generator,
+        the image suite then the video suite, each in registration order).
 
     Returns
     -------
@@ -47,13 +54,14 @@ def skill_matrix(tasks=None) -> tuple[list[str], list[str], np.ndarray]:
     >>> [s for s, v in zip(skills, m[0]) if v]
     ['object_counting', 'shape_identity']
     """
-    from tasktransfer.data.synthetic import TASKS
+    from tasktransfer.data.synthetic import TASKS, VIDEO_TASKS
 
-    names = list(TASKS) if tasks is None else list(tasks)
+    suite = {**TASKS, **VIDEO_TASKS}
+    names = list(suite) if tasks is None else list(tasks)
     skills = list(SKILLS)
     matrix = np.zeros((len(names), len(skills)), dtype=int)
     for i, name in enumerate(names):
-        for skill in TASKS[name].skills:
+        for skill in suite[name].skills:
             matrix[i, skills.index(skill)] = 1
     return names, skills, matrix
 
