@@ -98,11 +98,11 @@ def test_missing_cells_are_nan_with_a_warning(write_csv):
     ("edit", "message"),
     [
         (("Jigsaw,Counting,6,10", "Jigsaw,Countng,6,10"),
-         r"line 6, column 'target': Unknown task 'Countng'. Did you mean: Counting\?"),
+         r"line 6, column 'target': Unknown task 'Countng'. Did you mean: Counting\b"),
         (("m-3B,seed_0,Counting,Jigsaw,2,8", "m-3B,seed_0,Counting,Jigsaw,9,8"),
          r"line 5, column 'n_correct': 9 is not within 0..n_total=8"),
         (("m-3B,seed_0,Counting,Jigsaw,2,8", "m-3B,seed_0,Counting,Jigsaw,two,8"),
-         r"line 5, column 'n_correct': expected an integer, got 'two'"),
+         r"line 5, column 'n_correct': expected a number, got 'two'"),
         (("m-3B,seed_1,Jigsaw,Jigsaw,7,8", "m-3B,seed_1,Jigsaw,Counting,7,8"),
          r"line 13: duplicate row for model 'm-3B', run 'seed_1', source 'Jigsaw', "
          r"target 'Counting' \(first at line 12\)"),
