@@ -118,3 +118,17 @@ def test_the_analysis_reads_the_rectangle(study):
             expected = (acc[(source, target)] - acc0) / (1 - acc0)
             value = model["pgf_mean"][tasks.index(source)][tasks.index(target)]
             assert value == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.parametrize("size", ["3b", "7b"])
+def test_the_shipped_vsibench_configs_add_video_targets_to_the_paper_configs(size):
+    from tasktransfer.tasks import REGISTRY
+
+    video = load_study_config(f"blink-to-vsibench-qwen2.5-vl-{size}")
+    paper = load_study_config(f"blink-qwen2.5-vl-{size}")
+    assert video.tasks == paper.tasks and video.extra_targets == video.targets
+    assert {REGISTRY[t].modality for t in video.targets} == {"video"}
+    assert len(video.targets) == 8
+    assert (video.target_data.source, video.target_data.split) == ("nyu-visionx/VSI-Bench", "test")
+    differ = {"name", "output", "targets", "target_data"}
+    assert paper.model_dump(exclude=differ) == video.model_dump(exclude=differ)
