@@ -109,9 +109,14 @@ def test_without_hpatches_photos_are_warped_by_random_homographies(tmp_path, pho
         ]
         found = points(row)
         # Corners are recorded to 0.1 px, so the projection agrees to about that.
-        expected = project(dlt(corners, moved), found["REF"])
+        homography = dlt(corners, moved)
+        expected = project(homography, found["REF"])
         assert np.allclose(found[example.answer_letter], expected, atol=0.5)
         assert_ring_at(example.images[1], found[example.answer_letter])
+        # Every option is on the warped photo, none on the black border the warp leaves.
+        for letter in "ABCD":
+            x, y = project(np.linalg.inv(homography), found[letter])
+            assert 0 <= x < 320 and 0 <= y < 240
 
 
 def test_the_registry_finds_the_builder():

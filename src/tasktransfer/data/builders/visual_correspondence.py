@@ -15,9 +15,9 @@ a warped row records where the photo's corners went.
 
 BLINK's question: a point marked REF on the first image; four circled points A-D on the
 second; which one is the same spot of the scene? Options "Point A" .. "Point D". The three
-wrong points are drawn uniformly over the second image, at least :data:`FAR` of its
-shorter side from the right one (LIVR's recipe: far from the true location), and the
-renderer's spacing keeps every ring and tag apart.
+wrong points are drawn uniformly over the part of the second image that the first one
+also shows, at least :data:`FAR` of its shorter side from the right one (LIVR's recipe:
+far from the true location), and the renderer's spacing keeps every ring and tag apart.
 """
 
 from __future__ import annotations
@@ -161,14 +161,29 @@ def _points(size1, size2, homography, style1, style2, rng):
     else:
         return None
     edge2, far = marks.margin(style2), FAR * min(size2)
+    inverse = np.linalg.inv(homography)
     wrong: list[tuple[float, float]] = []
     for _ in range(TRIES):
         xy = (rng.uniform(edge2, size2[0] - 1 - edge2), rng.uniform(edge2, size2[1] - 1 - edge2))
-        if math.dist(xy, right) >= far and marks.fits([right, *wrong, xy], size2, style2):
+        if (
+            math.dist(xy, right) >= far
+            and _shows(inverse, xy, size1)
+            and marks.fits([right, *wrong, xy], size2, style2)
+        ):
             wrong.append(xy)
             if len(wrong) == 3:
                 return ref, right, wrong
     return None
+
+
+def _shows(inverse: np.ndarray, xy, size1) -> bool:
+    """Whether point ``xy`` of the second image is a spot the first image shows too.
+
+    A wrong point off the first image would be a give-away (on a warped photo it lands on
+    the black border the warp leaves).
+    """
+    back = project(inverse, xy)
+    return back is not None and 0 <= back[0] < size1[0] and 0 <= back[1] < size1[1]
 
 
 def project(homography: np.ndarray, xy) -> tuple[float, float] | None:
