@@ -244,7 +244,7 @@ BUILDER = Builder(
     "BLINK); photos: every photo",
     licence="HPatches: MIT (hpatches-dataset repository). Photos: their own terms.",
     layout="<seq>/1.ppm .. 6.ppm and <seq>/H_1_2 .. H_1_6 per sequence, or any photo folder",
-    version=1,
+    version=2,
     check_layout=check_layout,
     candidates=candidates,
     render=render,
