@@ -15,6 +15,7 @@ from tasktransfer.contracts import (
     read_analysis,
     write_results,
 )
+from tasktransfer.contracts.analysis import Analysis
 from tasktransfer.units import pgf as pgf_unit
 
 SOURCES = ("Counting", "Jigsaw")
@@ -96,3 +97,12 @@ def test_the_heatmap_has_sources_as_rows_and_the_targets_only_apart(analysed):
     assert layout["annotations"][0]["text"] == "targets only →"
     html = (analysed / "report.html").read_text()
     assert "targets only" in html  # the figure JSON escapes the arrow
+
+
+def test_an_analysis_written_before_rectangles_reads_as_square(analysed):
+    data = json.loads((analysed / "analysis.json").read_text())
+    for model in data["models"].values():
+        del model["sources"], model["targets"]
+    entry = Analysis.from_json(data).models["tiny"]
+    assert entry.sources == entry.targets == entry.tasks and entry.is_square
+    assert entry.rows == entry.columns == [0, 1, 2, 3]

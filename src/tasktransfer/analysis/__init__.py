@@ -14,6 +14,7 @@ from tasktransfer.analysis.graphs import cliques, transfer_graph
 from tasktransfer.analysis.metrics import (
     TRANSFERABILITY_METRICS,
     UndefinedPGFWarning,
+    breadth,
     breadth_weighted_sums,
     finite_mean,
     mean_std,
@@ -45,6 +46,7 @@ __all__ = [
     "UndefinedPGFWarning",
     "analyze",
     "block_means",
+    "breadth",
     "breadth_weighted_sums",
     "category_means",
     "cliques",
