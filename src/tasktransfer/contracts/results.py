@@ -320,8 +320,8 @@ class Prediction:
     predicted : str or None
         The predicted letter; None when a generated answer named no single offered letter.
         For a numeric question the number parsed from ``output``
-        (:func:`tasktransfer.scoring.parse_number`) in plain decimals (``"3"``, ``"2.5"``),
-        None when the output is not one number.
+        (:func:`tasktransfer.scoring.parse_number`), as Python writes the float (``"3.0"``,
+        ``"2.45"``); None when the output is not one number.
     correct : bool
         For a numeric question: whether ``score`` is 1 (within 5 % of the ground truth).
     scores : dict of str to float

@@ -42,6 +42,25 @@ holds ``repetition_penalty`` 1.05, which penalises an option letter already writ
 prompt), so :func:`generation_settings` sets sampling, beams, the repetition penalty, the
 n-gram ban and the minimum number of new tokens explicitly, and the metadata records them.
 
+Numeric questions
+-----------------
+A question whose answer is a number (``answer_type == "number"``: VSI-Bench's counts,
+distances and sizes) is answered by greedy generation in either mode, with the same
+decoding settings (:func:`generation_settings`), read by the strict number parser and scored
+by mean relative accuracy (:mod:`tasktransfer.scoring`). Its prediction keeps the generated
+``output``, the parsed number as ``predicted`` (None when the output is not one number,
+counted in ``n_unparsed``) and the ``score``; its row's ``n_correct`` is the sum of the
+scores, a float (:class:`~tasktransfer.contracts.ResultRow`). Letters, letter mass and
+collapse do not apply to numeric questions.
+
+Videos
+------
+A question about a video reaches the model through its processor's video path or as its
+frames shown as images (:func:`tasktransfer.model.prompting.video_route`); ``meta`` records
+which for every model state (``video_routes``), and a model whose architecture takes
+videos but whose processor has no video processor (Qwen2.5-VL without torchvision) is also
+logged as a warning.
+
 Questions of all tasks are batched together in order of length (number of images, pixels,
 prompt), so batches are full and padding is small. A question's scores do not depend on its
 batch (right padding, per-row answer positions), and the output keeps task and question
@@ -81,6 +100,8 @@ both are None there.
 from __future__ import annotations
 
 import json
+import logging
+import math
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
@@ -91,7 +112,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tasktransfer import __version__
+from tasktransfer import __version__, scoring
 from tasktransfer.contracts import Prediction, ResultRow, predictions_jsonl_text, write_results
 from tasktransfer.data import Example
 from tasktransfer.errors import InputError
@@ -101,6 +122,8 @@ from tasktransfer.model.threads import torch_threads
 
 # What a model state's rows are labelled with: (source, step), step None for a final state.
 State = tuple[str, float | None]
+
+log = logging.getLogger(__name__)
 
 
 class EvalConfig(BaseModel):
@@ -161,15 +184,20 @@ class EvalResult:
         (letter or None when unparsed), ``answer`` (gold letter), ``correct``, ``scores``
         ({letter: log-probability} over the offered letters; empty in generate mode),
         ``letter_mass`` (likelihood mode), and ``output`` (the generated text) in generate
-        mode.
+        mode. A numeric question has ``output``, ``predicted`` (the parsed number as text, or
+        None), ``answer`` (the ground truth as text) and ``score`` (mean relative accuracy).
     rows : list of dict
-        One per (adapter, target): ``adapter``, ``target``, ``n_correct``, ``n_total``,
-        ``answer_counts`` ({letter: count of predictions}), ``n_unparsed``, ``collapsed``,
-        ``letter_mass`` (mean) and ``format_mismatch`` (None in generate mode).
+        One per (adapter, target): ``adapter``, ``target``, ``n_correct`` (a float sum of
+        scores for a numeric target), ``n_total``, ``answer_counts`` ({letter: count of
+        predictions}), ``n_unparsed``, ``collapsed``, ``letter_mass`` (mean) and
+        ``format_mismatch`` (None in generate mode); the letter columns are None for a
+        numeric target.
     meta : dict
         What was evaluated and how: model description (incl. ``image_max_pixels``), config,
         adapters, which adapters shared image features, tasks with data fingerprints, wall time,
-        and ``generation`` (:func:`generation_settings`; None in likelihood mode).
+        ``generation`` (:func:`generation_settings`; None in likelihood mode unless a target
+        is numeric), and ``video_routes`` (adapter label -> ``"processor_video"`` or
+        ``"frames_as_images"``; None when no question has a video).
     """
 
     predictions: list[dict[str, Any]]
@@ -273,7 +301,10 @@ def summarize(
     """Rows of the results table, one per (adapter, target), in first-seen order.
 
     ``answer_counts`` lists every letter predicted or gold in the target (zero counts
-    included), so a letter the model never chooses is visible. ``letter_mass`` is the mean of
+    included), so a letter the model never chooses is visible. A prediction with a
+    ``score`` (a numeric question) adds its score to ``n_correct``, which is then a float;
+    the letter columns (``answer_counts``, ``collapsed``) read the multiple-choice
+    predictions only and are None without any. ``letter_mass`` is the mean of
     the predictions' ``letter_mass`` and ``format_mismatch`` whether it is below
     ``format_mismatch_below``; both None unless every prediction has a letter mass.
 
@@ -298,26 +329,36 @@ def summarize(
         groups.setdefault((p["adapter"], p["target"]), []).append(p)
     rows = []
     for (adapter, target), group in groups.items():
-        predicted = [p["predicted"] for p in group]
-        gold = [p["answer"] for p in group]
+        choice = [p for p in group if p.get("score") is None]
+        predicted = [p["predicted"] for p in choice]
+        gold = [p["answer"] for p in choice]
         letters = sorted({*gold, *(x for x in predicted if x is not None)})
         counts = Counter(predicted)
         masses = [p.get("letter_mass") for p in group]
         mass = None if None in masses else sum(masses) / len(masses)
+        collapsed = is_collapsed(predicted, gold, share=collapse_share) if choice else None
         rows.append(
             {
                 "adapter": adapter,
                 "target": target,
-                "n_correct": sum(bool(p["correct"]) for p in group),
+                "n_correct": _n_correct(group),
                 "n_total": len(group),
-                "answer_counts": {letter: counts[letter] for letter in letters},
-                "n_unparsed": counts[None],
-                "collapsed": is_collapsed(predicted, gold, share=collapse_share),
+                "answer_counts": {x: counts[x] for x in letters} if choice else None,
+                "n_unparsed": sum(p["predicted"] is None for p in group),
+                "collapsed": collapsed,
                 "letter_mass": mass,
                 "format_mismatch": None if mass is None else mass < format_mismatch_below,
             }
         )
     return rows
+
+
+def _n_correct(group: Sequence[Mapping[str, Any]]) -> int | float:
+    """Correct answers counted, or with numeric questions the float sum of every credit."""
+    if all(p.get("score") is None for p in group):
+        return sum(bool(p["correct"]) for p in group)
+    credits = [float(p["correct"]) if p.get("score") is None else p["score"] for p in group]
+    return math.fsum(credits)
 
 
 def _check_examples(examples_by_task: Mapping[str, Sequence[Example]]) -> dict[str, list[Example]]:
@@ -326,7 +367,15 @@ def _check_examples(examples_by_task: Mapping[str, Sequence[Example]]) -> dict[s
         raise InputError("evaluate() got no examples")
     for task, examples in tasks.items():
         for ex in examples:
-            if ex.answer_letter is None:
+            if ex.answer_type == "number":
+                gt = ex.answer_number
+                if gt is None or not math.isfinite(gt) or gt == 0:
+                    raise InputError(
+                        f"task {task}, idx {ex.idx}: numeric answer {ex.answer!r} is hidden, "
+                        "not a number, or zero; mean relative accuracy needs a non-zero "
+                        "ground truth"
+                    )
+            elif ex.answer_letter is None:
                 raise InputError(
                     f"task {task}, idx {ex.idx}: answer {ex.answer!r} is hidden or malformed; "
                     "evaluation needs gold answers (BLINK's test split hides them: use val)"
@@ -421,11 +470,15 @@ def evaluate(
     started = time.perf_counter()
     found: dict[str, list[dict[str, Any]]] = {}
     meta: dict[str, Any] = {"models": {}, "shared_image_features": []}
+    has_video = any(ex.video is not None for examples in tasks.values() for ex in examples)
+    routes: dict[str, str] = {}
     bar = _progress_bar(n_questions * len(adapters), enabled=progress)
     with torch_threads(model_config.torch_threads), bar as advance:
         if on_base:
             loaded = load_model(model_config)
             meta["model"] = loaded.describe()
+            if has_video:
+                routes.update(dict.fromkeys(on_base, _video_route(loaded)))
             records, shared = _evaluate_states(loaded, on_base, tasks, config, advance)
             found.update(records)
             meta["shared_image_features"] = shared
@@ -435,6 +488,8 @@ def evaluate(
                 full_config = model_config.model_copy(update={"name": str(adapters[label])})
                 loaded = load_model(full_config)
                 meta["models"][label] = loaded.describe()
+                if has_video:
+                    routes[label] = _video_route(loaded)
                 records, _ = _evaluate_states(loaded, {label: None}, tasks, config, advance)
                 found.update(records)
                 del loaded
@@ -442,12 +497,15 @@ def evaluate(
     from tasktransfer.data import fingerprint
 
     predictions = [p for label in adapters for p in found[label]]
+    numeric = any(ex.answer_type == "number" for examples in tasks.values() for ex in examples)
+    generates = config.mode == "generate" or numeric
     meta.update(
         config=config.model_dump(),
         model_config=model_config.model_dump(),
         adapters={label: None if p is None else str(p) for label, p in adapters.items()},
         adapter_kinds=kinds,
-        generation=generation_settings(config) if config.mode == "generate" else None,
+        generation=generation_settings(config) if generates else None,
+        video_routes={label: routes[label] for label in adapters} if has_video else None,
         tasks={task: {"n": len(ex), "fingerprint": fingerprint(ex)} for task, ex in tasks.items()},
         wall_s=round(time.perf_counter() - started, 3),
         tasktransfer_version=__version__,
@@ -488,10 +546,15 @@ def _evaluate_states(loaded, states, tasks, config, advance):
     items = [(task, ex) for task, examples in tasks.items() for ex in examples]
     order = sorted(range(len(items)), key=lambda i: _length_key(items[i][1]))
     records: dict[str, list] = {label: [None] * len(items) for label in names}
+    batches = [
+        part
+        for start in range(0, len(order), config.batch_size)
+        for part in _by_answer_type(order[start : start + config.batch_size], items)
+    ]
     with torch.inference_mode():
-        for start in range(0, len(order), config.batch_size):
-            positions = order[start : start + config.batch_size]
+        for positions in batches:
             chunk = [items[i][1] for i in positions]
+            numeric = chunk[0].answer_type == "number"
             batch = encode(
                 chunk,
                 loaded.processor,
@@ -499,12 +562,15 @@ def _evaluate_states(loaded, states, tasks, config, advance):
                 image_max_pixels=loaded.config.image_max_pixels,
             ).to(loaded.device)
             features = None
-            if shared:
+            # A batch of video questions on the processor's video path may hold no images.
+            if shared and not numeric and "pixel_values" in batch.inputs:
                 with _active(network, None):
                     features = image_features(network, batch.inputs)
             for label, name in names.items():
                 with _active(network, name):
-                    if config.mode == "likelihood":
+                    if numeric:
+                        answers = _generate_numbers(network, batch, chunk, loaded, config)
+                    elif config.mode == "likelihood":
                         reuse = features if label in shared else None
                         answers = _score(network, batch, chunk, reuse)
                     else:
@@ -515,10 +581,41 @@ def _evaluate_states(loaded, states, tasks, config, advance):
     return records, shared
 
 
-def _length_key(ex: Example) -> tuple[int, int, int]:
-    """Sort key that follows the prompt's token count: images, then pixels, then text."""
-    pixels = sum(image.width * image.height for image in ex.images)
-    return len(ex.images), pixels, len(ex.prompt)
+def _by_answer_type(positions: Sequence[int], items) -> list[list[int]]:
+    """``positions`` split into runs of one answer type (choice and numeric differ in how
+    they are answered); the order is kept, so a batch sorted by answer type splits once."""
+    parts: list[list[int]] = []
+    for i in positions:
+        kind = items[i][1].answer_type
+        if parts and items[parts[-1][0]][1].answer_type == kind:
+            parts[-1].append(i)
+        else:
+            parts.append([i])
+    return parts
+
+
+def _video_route(loaded) -> str:
+    """The route a loaded model's videos take, with a warning when it falls back to frames."""
+    from tasktransfer.model.prompting import FRAMES_AS_IMAGES, video_route
+
+    route = video_route(loaded.processor, loaded.arch)
+    if route == FRAMES_AS_IMAGES and loaded.arch.video_content is not None:
+        log.warning(
+            "%s takes videos through its processor's video path, but its processor has no "
+            "video processor (torchvision is not installed): videos are shown as frames "
+            "(images) instead; the metadata records video_routes",
+            loaded.arch.model_type,
+        )
+    return route
+
+
+def _length_key(ex: Example) -> tuple[bool, int, int, int]:
+    """Sort key: answer type (so batches are of one type), then the prompt's token count:
+    images and video frames, then their pixels, then text."""
+    frames = ex.video.frames if ex.video is not None else ()
+    visuals = (*frames, *ex.images)
+    pixels = sum(image.width * image.height for image in visuals)
+    return ex.answer_type == "number", len(visuals), pixels, len(ex.prompt)
 
 
 def _load_adapters(network, states: Mapping[str, Path | None]):
@@ -629,9 +726,39 @@ def generation_settings(config: EvalConfig) -> dict[str, Any]:
 
 
 def _generate(network, batch, chunk: Sequence[Example], loaded, config) -> list[dict[str, Any]]:
-    from transformers import GenerationConfig
-
+    """Multiple-choice questions answered by generation, read by the answer parser."""
     from tasktransfer.model.answers import parse_answer
+
+    records = []
+    for ex, text in zip(chunk, _generated_texts(network, batch, loaded, config), strict=True):
+        record = _record(ex, parse_answer(text, ex.letters, mode=config.parser), {})
+        records.append({**record, "output": text})
+    return records
+
+
+def _generate_numbers(network, batch, chunk: Sequence[Example], loaded, config) -> list[dict]:
+    """Numeric questions answered by generation, parsed strictly and scored by MRA."""
+    records = []
+    for ex, text in zip(chunk, _generated_texts(network, batch, loaded, config), strict=True):
+        number = scoring.parse_number(text)
+        score = scoring.mean_relative_accuracy(number, ex.answer_number)
+        records.append(
+            {
+                "idx": ex.idx,
+                "predicted": None if number is None else str(number),
+                "answer": ex.answer,
+                "correct": score == 1.0,
+                "scores": {},
+                "output": text,
+                "score": score,
+            }
+        )
+    return records
+
+
+def _generated_texts(network, batch, loaded, config) -> list[str]:
+    """Greedy continuations of a batch (:func:`generation_settings`), decoded."""
+    from transformers import GenerationConfig
 
     tokenizer = loaded.processor.tokenizer
     generation = GenerationConfig(
@@ -641,14 +768,9 @@ def _generate(network, batch, chunk: Sequence[Example], loaded, config) -> list[
     )
     inputs = left_padded(batch.inputs, batch.answer_index)
     output = network.generate(**inputs, generation_config=generation)
-    texts = loaded.processor.batch_decode(
+    return loaded.processor.batch_decode(
         output[:, inputs["input_ids"].shape[1] :], skip_special_tokens=True
     )
-    records = []
-    for ex, text in zip(chunk, texts, strict=True):
-        record = _record(ex, parse_answer(text, ex.letters, mode=config.parser), {})
-        records.append({**record, "output": text})
-    return records
 
 
 def _record(ex: Example, predicted: str | None, scores: dict[str, float]) -> dict[str, Any]:
