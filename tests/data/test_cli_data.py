@@ -53,6 +53,7 @@ def test_stats_counts_choices_and_letter_balance():
         "task": "Counting",
         "n": 8,
         "images": [1],
+        "frames": [],
         "choices": [4],
         "answers": {"A": 2, "B": 2, "C": 2, "D": 2},
     }

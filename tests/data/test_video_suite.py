@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import Counter
 
 import numpy as np
@@ -92,6 +93,14 @@ def test_load_examples_generates_video_tasks_and_the_cli_draws_them(tmp_path):
     result = CliRunner().invoke(app, ["data", "show", "VDIS", "--out", str(out), "--n", "2"])
     assert result.exit_code == 0, result.output
     assert out.stat().st_size > 0
+    stats = CliRunner().invoke(
+        app, ["data", "stats", "--tasks", "VCN,VDIR", "--limit", "8", "--json"]
+    )
+    assert stats.exit_code == 0, stats.output
+    rows = {row["task"]: row for row in json.loads(stats.output)}
+    assert rows["Video_Counting"]["answers"] == {"number": 8}
+    assert rows["Video_Relative_Direction"]["answers"] == {k: 2 for k in "ABCD"}
+    assert rows["Video_Counting"]["frames"] == [8] and rows["Video_Counting"]["images"] == [0]
 
 
 def test_video_skills_join_the_image_skill_matrix():

@@ -180,7 +180,8 @@ def stats(
 ) -> None:
     """Print counts, images, choices and answer-letter balance per task.
 
-    Answers that the split hides (BLINK's test split) count as 'hidden'.
+    Answers that the split hides (BLINK's test split) count as 'hidden', numeric
+    answers (video tasks) as 'number'; 'frames' is the frames per video.
 
     Example:
 
@@ -200,12 +201,16 @@ def stats(
     )
     rows = []
     for name, examples in data.items():
-        letters = Counter(e.answer_letter or "hidden" for e in examples)
+        letters = Counter(
+            e.answer_letter or ("number" if e.answer_number is not None else "hidden")
+            for e in examples
+        )
         rows.append(
             {
                 "task": name,
                 "n": len(examples),
                 "images": sorted({len(e.images) for e in examples}),
+                "frames": sorted({len(e.video.frames) for e in examples if e.video}),
                 "choices": sorted({len(e.choices) for e in examples}),
                 "answers": dict(sorted(letters.items())),
             }
@@ -214,7 +219,7 @@ def stats(
         typer.echo(json.dumps(rows, indent=2))
         return
     table = Table(title=f"{source} / {split}")
-    for column in ("task", "n", "images", "choices", "answer letters"):
+    for column in ("task", "n", "images", "frames", "choices", "answer letters"):
         table.add_column(column)
     for row in rows:
         balance = "  ".join(f"{k}:{v}" for k, v in row["answers"].items())
@@ -222,6 +227,7 @@ def stats(
             row["task"],
             str(row["n"]),
             ",".join(map(str, row["images"])),
+            ",".join(map(str, row["frames"])) or "-",
             ",".join(map(str, row["choices"])),
             balance,
         )

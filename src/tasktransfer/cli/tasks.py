@@ -15,7 +15,7 @@ app = typer.Typer(no_args_is_help=True)
 
 @app.command("ls")
 def list_(labels: LabelsOpt = None, as_json: JsonOpt = False) -> None:
-    """List the registered tasks with their labels and where each label comes from.
+    """List the registered tasks, their modality and answer type, and their labels.
 
     Example: tasktransfer tasks ls --labels my_labels.yaml
     """
@@ -33,18 +33,23 @@ def list_(labels: LabelsOpt = None, as_json: JsonOpt = False) -> None:
                 "granularity": t.granularity,
                 "provenance": dict(t.provenance),
                 "version": t.version,
+                "answer_type": t.answer_type,
+                "modality": t.modality,
             }
             for t in registry.values()
         ]
         typer.echo(json.dumps(rows, indent=2))
         return
     table = Table(title=f"{len(registry)} tasks")
-    for column in ("name", "abbrev", "images", "choices", "level", "granularity"):
+    for column in ("name", "abbrev", "modality", "answer", "images", "choices", "level"):
         table.add_column(column)
+    table.add_column("granularity")
     for t in registry.values():
         table.add_row(
             t.name,
             t.abbrev,
+            t.modality,
+            t.answer_type,
             str(t.images),
             str(t.choices),
             f"{t.level} ({t.provenance.get('level', '?')})",
