@@ -6,6 +6,7 @@ PGF is ``(acc - 0.5) / 0.5 = 2 * acc - 1``. Every expected number below is worke
 hand from the counts, with the breadth factor written out.
 """
 
+import dataclasses
 import math
 
 import numpy as np
@@ -15,6 +16,7 @@ from tasktransfer.analysis import analyze, read_table, transferability
 from tasktransfer.analysis.bootstrap import question_tensors
 from tasktransfer.contracts import Prediction
 from tasktransfer.contracts.analysis import Analysis, jsonable
+from tasktransfer.units import Options
 from tasktransfer.units import cliques as cliques_unit
 
 TARGETS = ("Counting", "Jigsaw", "Relative_Depth", "Spatial_Relation")
@@ -167,5 +169,12 @@ def test_numeric_scores_count_as_they_are_and_mcnemar_says_it_cannot(write_csv):
     assert np.nanmean(correct0[0, rd]) == pytest.approx(0.75)  # the scores, not right/wrong
     entry = Analysis.from_json(analyze([model], predictions={"m": records}, n_resamples=50))
     found = entry.models["m"].sections
-    assert found["cliques"]["question_skipped"] == cliques_unit.SCORED
     assert "skipped" not in found["uncertainty"]  # the bootstrap resamples scores as well
+    # The cliques' square part (Counting) is right or wrong: its McNemar test runs.
+    assert "question_skipped" not in found["cliques"]
+    # Were the numeric target a source too, its scores would stop the test, saying why.
+    both = dataclasses.replace(model, sources=("Relative_Depth", "Counting"))
+    tested = cliques_unit.square_cliques(
+        both, both.pgf, Options(), correct=correct, correct0=correct0
+    )
+    assert tested["question_skipped"] == cliques_unit.SCORED

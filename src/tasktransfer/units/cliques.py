@@ -61,8 +61,6 @@ def compute(models: Sequence[ModelRuns], analysis: Analysis, options: Options) -
         questions = {} if answers is None else {
             "correct": answers.correct, "correct0": answers.correct0
         }  # fmt: skip
-        if questions and not _right_or_wrong(answers.correct, answers.correct0):
-            questions, skipped = {}, SCORED
         found = square_cliques(m, m.pgf, options, **questions)
         if skipped is not None:
             found["question_skipped"] = skipped
@@ -84,11 +82,14 @@ def _right_or_wrong(*answers) -> bool:
 def square_cliques(m: ModelRuns, pgf_runs, options: Options, *, correct=None, correct0=None):
     """:func:`~tasktransfer.analysis.cliques` of ``pgf_runs`` (on the axes of ``m``) among the
     tasks that are both a source and a target: every task in a square study; ``tasks``
-    records them in a rectangular one."""
+    records them in a rectangular one. The per-question answers, when given, are tested
+    if those tasks' questions are all right or wrong (else ``question_skipped`` says so)."""
     keep = np.flatnonzero(m.source_mask & m.target_mask)
-    questions = {}
+    questions, skipped = {}, None
     if correct is not None:
         questions = {"correct": correct[:, keep][:, :, keep], "correct0": correct0[:, keep]}
+        if not _right_or_wrong(*questions.values()):
+            questions, skipped = {}, SCORED
     found = cliques(
         np.asarray(pgf_runs)[:, keep][:, :, keep],
         [m.tasks[k] for k in keep],
@@ -98,6 +99,8 @@ def square_cliques(m: ModelRuns, pgf_runs, options: Options, *, correct=None, co
     )
     if not m.is_square:
         found["tasks"] = [m.tasks[k] for k in keep]
+    if skipped is not None:
+        found["question_skipped"] = skipped
     return found
 
 
