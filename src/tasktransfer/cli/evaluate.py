@@ -171,12 +171,13 @@ def _print_rows(rows) -> None:
     for column in ("accuracy", "correct", "letters", "unparsed", "collapsed"):
         table.add_column(column)
     for row in rows:
-        letters = " ".join(f"{k}:{v}" for k, v in row.answer_counts.items())
+        # A numeric target has no letters, and its n_correct is a float sum of scores.
+        letters = " ".join(f"{k}:{v}" for k, v in (row.answer_counts or {}).items())
         table.add_row(
             row.source,
             row.target,
             f"{row.accuracy:.3f}",
-            f"{row.n_correct}/{row.n_total}",
+            f"{row.n_correct:g}/{row.n_total}",
             letters,
             str(row.n_unparsed),
             "yes" if row.collapsed else "",
