@@ -267,3 +267,28 @@ def test_a_tasks_file_adds_a_numeric_video_task(tmp_path):
     path.write_text("Counting: {modality: video}\n")
     with pytest.raises(InputError, match="cannot set \\['modality'\\]"):
         load_registry(path)
+
+
+# The folder format
+
+
+def test_a_folder_keeps_video_and_numeric_questions(tmp_path):
+    import pyarrow.parquet as pq
+
+    from tasktransfer.data import load_examples
+    from tasktransfer.data.folder import write_folder
+
+    examples = [_number_example(), _number_example(idx="1", answer="2.5")]
+    write_folder(tmp_path, "test", {"VSI_Object_Count": examples})
+    back = load_examples(str(tmp_path), ["VSI_Object_Count"], "test")["VSI_Object_Count"]
+    assert back == examples and back[1].answer_number == 2.5
+    assert back[0].video.timestamps == examples[0].video.timestamps
+    assert back[0].video.sampling == examples[0].video.sampling
+    # A broken sampling rule is named with its row.
+    path = tmp_path / "VSI_Object_Count" / "test.parquet"
+    table = pq.read_table(path)
+    rows = table.to_pylist()
+    rows[1]["video_sampling"] = '{"num_frames": 0}'
+    pq.write_table(type(table).from_pylist(rows, schema=table.schema), path)
+    with pytest.raises(DataError, match="row 2, idx '1': the video fields do not make a video"):
+        load_examples(str(tmp_path), ["VSI_Object_Count"], "test")

@@ -54,12 +54,11 @@ def synth(
     from rich.progress import Progress
 
     from tasktransfer.data.folder import write_folder
-    from tasktransfer.data.synthetic import TASKS, generate, get_synthetic_task
+    from tasktransfer.data.synthetic import generate, get_synthetic_task
     from tasktransfer.files import write_json_atomic
 
-    names = task_list(tasks, "synthetic")
-    for name in names:
-        get_synthetic_task(name)
+    specs = {spec.name: spec for spec in map(get_synthetic_task, task_list(tasks, "synthetic"))}
+    names = list(specs)
     sizes = {"train": train, "val": val, "test": test}
     with Progress(transient=True) as progress:
         bar = progress.add_task("generating", total=len(names) * len(sizes))
@@ -81,8 +80,8 @@ def synth(
         "sizes": sizes,
         "tasks": {
             n: {
-                "difficulty": TASKS[n].difficulty if difficulty is None else difficulty,
-                "version": TASKS[n].version,
+                "difficulty": specs[n].difficulty if difficulty is None else difficulty,
+                "version": specs[n].version,
             }
             for n in names
         },

@@ -6,10 +6,14 @@ bytes in a ``{"bytes", "path"}`` struct (the ``datasets`` Image encoding) or pla
 A snapshot of the hub dataset (``<task>/<split>-00000-of-00001.parquet``) reads the same
 way. JSONL files hold one row per line with ``image_k`` a path relative to the file's
 folder. An optional ``meta`` column (JSON text) keeps a synthetic example's latent scene.
+Video and numeric questions add ``answer_type``, ``video_frames`` (PNG bytes per frame),
+``video_timestamps``, ``video_sampling`` (JSON) and ``video_source``; a file without them
+holds image questions only.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -20,6 +24,7 @@ from typing import Any
 from tasktransfer.data.example import MAX_IMAGES, Example
 from tasktransfer.data.images import decode_image, encode_png
 from tasktransfer.data.validate import DataError
+from tasktransfer.data.video import FrameSampling, Video
 from tasktransfer.files import atomic_path
 
 _TEXT_FIELDS = ("idx", "question", "sub_task", "answer", "prompt", "explanation")
@@ -111,12 +116,30 @@ def _example(row: Mapping[str, Any], path: Path, line: int) -> Example:
     blink["choices"] = row["choices"]
     blink.update({f"image_{k}": image for k, image in enumerate(images, start=1)})
     example = Example.from_blink_row(blink)
+    if row.get("answer_type") is not None:
+        example = replace(example, answer_type=str(row["answer_type"]))
+    if row.get("video_frames") is not None:
+        example = replace(example, video=_video(row, path, at))
     if not row.get("meta"):
         return example
     try:
         return replace(example, meta=json.loads(row["meta"]))
     except json.JSONDecodeError as err:
         raise DataError(f"{at}: field 'meta' is not valid JSON ({err.msg})") from err
+
+
+def _video(row: Mapping[str, Any], path: Path, at: str) -> Video:
+    """The video of a row: its frames, timestamps, sampling rule and source."""
+    frames = tuple(
+        _image(cell, path, f"{at}: field 'video_frames', frame {i}")
+        for i, cell in enumerate(row["video_frames"], start=1)
+    )
+    try:
+        sampling = FrameSampling(**json.loads(row.get("video_sampling") or "{}"))
+        timestamps = tuple(float(t) for t in row.get("video_timestamps") or ())
+        return Video(frames, sampling, timestamps, row.get("video_source"))
+    except (json.JSONDecodeError, TypeError, ValueError) as err:
+        raise DataError(f"{at}: the video fields do not make a video ({err})") from err
 
 
 def _image(cell: Any, path: Path, at: str):
@@ -161,19 +184,39 @@ def write_folder(root: str | Path, split: str, examples_by_task: Mapping[str, Se
         + [("choices", pa.list_(pa.string()))]
         + [(name, pa.string()) for name in ("answer", "prompt", "explanation", "meta")]
     )
+    # Only a task with video or numeric questions gets the video columns, so an image
+    # task's file keeps the hub's columns.
+    video_schema = pa.schema(
+        [*schema]
+        + [("answer_type", pa.string()), ("video_frames", pa.list_(image_type))]
+        + [("video_timestamps", pa.list_(pa.float64()))]
+        + [("video_sampling", pa.string()), ("video_source", pa.string())]
+    )
     paths = []
     for task, examples in examples_by_task.items():
-        rows = []
-        for example in examples:
-            row = example.to_blink_row()
-            for k in range(1, MAX_IMAGES + 1):
-                if row[f"image_{k}"] is not None:
-                    row[f"image_{k}"] = {"bytes": encode_png(row[f"image_{k}"]), "path": None}
-            row["meta"] = json.dumps(example.meta, sort_keys=True) if example.meta else None
-            rows.append(row)
+        rows = [_row(example) for example in examples]
         path = Path(root) / _safe("task", task) / f"{_safe('split', split)}.parquet"
-        table = pa.Table.from_pylist(rows, schema=schema)
+        has_video = any(e.video is not None or e.answer_type != "choice" for e in examples)
+        table = pa.Table.from_pylist(rows, schema=video_schema if has_video else schema)
         with atomic_path(path) as tmp:
             pq.write_table(table, tmp)
         paths.append(path)
     return paths
+
+
+def _row(example: Example) -> dict[str, Any]:
+    """One parquet row: the BLINK columns, then the video ones for a video or numeric question."""
+    plain = replace(example, video=None, answer_type="choice")
+    row = plain.to_blink_row()
+    for k in range(1, MAX_IMAGES + 1):
+        if row[f"image_{k}"] is not None:
+            row[f"image_{k}"] = {"bytes": encode_png(row[f"image_{k}"]), "path": None}
+    row["meta"] = json.dumps(example.meta, sort_keys=True) if example.meta else None
+    row["answer_type"] = example.answer_type
+    video = example.video
+    if video is not None:
+        row["video_frames"] = [{"bytes": encode_png(f), "path": None} for f in video.frames]
+        row["video_timestamps"] = list(video.timestamps)
+        row["video_sampling"] = json.dumps(dataclasses.asdict(video.sampling), sort_keys=True)
+        row["video_source"] = video.source
+    return row

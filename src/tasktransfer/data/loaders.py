@@ -136,8 +136,11 @@ def _synthetic(task, split, limit, seed, image_size, difficulty) -> list[Example
 def _read(source: str, task: str, split: str, sampling: FrameSampling | None) -> list[Example]:
     from tasktransfer.data import vsibench
 
-    if task in vsibench.TASKS and (Path(source).is_dir() or _HUB_ID.match(source)):
-        return vsibench.read_vsibench(source, task, split, sampling=sampling)
+    # A VSI-Bench task reads VSI-Bench's own layout, unless a folder in the BLINK schema
+    # holds it (as write_folder writes one).
+    if task in vsibench.TASKS and not (Path(source) / task).is_dir():
+        if Path(source).is_dir() or _HUB_ID.match(source):
+            return vsibench.read_vsibench(source, task, split, sampling=sampling)
     if Path(source).is_dir():
         from tasktransfer.data.folder import read_folder
 

@@ -57,9 +57,14 @@ _SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
 
 def is_vsibench_folder(path: str | Path) -> bool:
-    """Whether ``path`` is a folder in VSI-Bench's layout (a video folder beside the rows)."""
+    """Whether ``path`` is a folder in VSI-Bench's layout: rows files or video folders.
+
+    A folder in the BLINK schema has task folders and no rows file at its top.
+    """
     path = Path(path)
-    return path.is_dir() and any((path / name).is_dir() for name in VIDEO_FOLDERS)
+    if not path.is_dir():
+        return False
+    return any((path / name).is_dir() for name in VIDEO_FOLDERS) or any(path.glob("*.parquet"))
 
 
 def read_vsibench(
