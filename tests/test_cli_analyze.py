@@ -150,7 +150,7 @@ def test_export_asks_which_model_when_there_are_several(tmp_path):
     [
         (["--alpha", "1.5"], r"alpha must be a float in (0, 1); got 1.5"),
         (["--ceiling", "Counting"], "--ceiling expects KEY=VALUE"),
-        (["--ceiling", "Countng=0.9"], "Did you mean: Counting?"),
+        (["--ceiling", "Countng=0.9"], "Did you mean: Counting"),
         (["--model", "a", "--model", "b"], "2 model label(s) for 1 input(s)"),
     ],
 )
