@@ -127,10 +127,14 @@ def build(
             progress.update(bar, completed=done, total=total)
 
         result = build_task(builder.task, source_dir, out, n=n, seed=seed, progress=advance)
-    counts = "  ".join(f"{k}:{v}" for k, v in result.manifest.answer_counts.items())
+    manifest = result.manifest
+    counts = "  ".join(f"{k}:{v}" for k, v in manifest.answer_counts.items())
     typer.echo(
-        f"wrote {len(result.examples)} {builder.task} rows to {out / builder.task} ({counts})"
+        f"wrote {len(result.examples)} {builder.task} rows to {out / builder.task} ({counts}); "
+        f"left out: {manifest.skipped['balance']} for balance, "
+        f"{manifest.skipped['render']} that could not be drawn"
     )
+    typer.echo(f"read them with --data {out} --split train, e.g. tasktransfer data stats")
 
 
 @app.command("show")
