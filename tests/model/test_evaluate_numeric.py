@@ -102,6 +102,7 @@ def test_numeric_answers_are_generated_parsed_and_scored(digit_model):
     # Numeric questions are generated even in likelihood mode, with the greedy settings.
     assert result.meta["generation"] == generation_settings(EvalConfig(max_new_tokens=2))
     assert result.meta["video_routes"] == {"base": "frames_as_images"}
+    assert {p["video_route"] for p in predictions} == {"frames_as_images"}
 
 
 def test_batched_numeric_generation_equals_one_at_a_time(digit_model):
@@ -152,7 +153,7 @@ def test_choice_and_numeric_targets_together_save_and_read_back(digit_model, tmp
     assert rows["Letters"]["letter_mass"] is not None
     assert isinstance(rows["Count"]["n_correct"], float)
     letters = [p for p in result.predictions if p["target"] == "Letters"]
-    assert all(p["scores"] and "score" not in p for p in letters)
+    assert all(p["scores"] and "score" not in p and "video_route" not in p for p in letters)
     paths = result.save(tmp_path / "out", model="m", run="seed_0")
     read = {row.target: row for row in read_results(paths["rows"])}
     assert read["Count"].n_correct == rows["Count"]["n_correct"]
@@ -161,6 +162,7 @@ def test_choice_and_numeric_targets_together_save_and_read_back(digit_model, tmp
     count = [r for r in records if r.target == "Count"]
     assert math.fsum(r.credit for r in count) == pytest.approx(read["Count"].n_correct)
     assert all(r.output is not None and r.score is not None for r in count)
+    assert {r.video_route for r in count} == {"frames_as_images"}
 
 
 def test_summarize_mixes_scores_and_letters():
@@ -200,7 +202,7 @@ def test_qwen_without_a_video_processor_falls_back_to_frames_and_says_so(tmp_pat
         )
     assert result.meta["video_routes"] == {"base": "frames_as_images"}
     assert "videos are shown as frames" in caplog.text
-    assert len(result.predictions) == 2
+    assert [p["video_route"] for p in result.predictions] == ["frames_as_images"] * 2
 
 
 def test_image_only_evaluations_record_no_video_route(digit_model):

@@ -334,6 +334,10 @@ class Prediction:
     score : float or None
         A numeric question's mean relative accuracy (:mod:`tasktransfer.scoring`), in
         [0, 1]; None for a multiple-choice question.
+    video_route : str or None
+        How a video question's video reached the model: ``"processor_video"`` (the
+        processor's video path) or ``"frames_as_images"``
+        (:func:`tasktransfer.model.prompting.video_route`); None for an image question.
     fold, step
         As in :class:`ResultRow`.
     """
@@ -350,6 +354,7 @@ class Prediction:
     letter_mass: float | None = None
     output: str | None = None
     score: float | None = None
+    video_route: str | None = None
     fold: int | None = None
     step: float | None = None
 
@@ -369,7 +374,7 @@ class Prediction:
     def to_json(self) -> dict[str, Any]:
         """The record as a JSON object; optional fields left out when None."""
         out = dataclasses.asdict(self)
-        for name in ("letter_mass", "output", "score", "fold", "step"):
+        for name in ("letter_mass", "output", "score", "video_route", "fold", "step"):
             if out[name] is None:
                 del out[name]
         return out

@@ -56,10 +56,11 @@ collapse do not apply to numeric questions.
 Videos
 ------
 A question about a video reaches the model through its processor's video path or as its
-frames shown as images (:func:`tasktransfer.model.prompting.video_route`); ``meta`` records
-which for every model state (``video_routes``), and a model whose architecture takes
-videos but whose processor has no video processor (Qwen2.5-VL without torchvision) is also
-logged as a warning.
+frames shown as images (:func:`tasktransfer.model.prompting.video_route`). ``meta`` records
+which for every model state (``video_routes``), so does every video question's prediction
+(``video_route``, so that a study's ``predictions.jsonl`` keeps it), and a model whose
+architecture takes videos but whose processor has no video processor (Qwen2.5-VL without
+torchvision) is also logged as a warning.
 
 Questions of all tasks are batched together in order of length (number of images, pixels,
 prompt), so batches are full and padding is small. A question's scores do not depend on its
@@ -186,6 +187,7 @@ class EvalResult:
         ``letter_mass`` (likelihood mode), and ``output`` (the generated text) in generate
         mode. A numeric question has ``output``, ``predicted`` (the parsed number as text, or
         None), ``answer`` (the ground truth as text) and ``score`` (mean relative accuracy).
+        A video question has ``video_route``.
     rows : list of dict
         One per (adapter, target): ``adapter``, ``target``, ``n_correct`` (a float sum of
         scores for a numeric target), ``n_total``, ``answer_counts`` ({letter: count of
@@ -533,9 +535,10 @@ def _evaluate_states(loaded, states, tasks, config, advance):
     """
     import torch
 
-    from tasktransfer.model.prompting import encode
+    from tasktransfer.model.prompting import encode, video_route
 
     network, names = _load_adapters(loaded.model, states)
+    route = video_route(loaded.processor, loaded.arch)
     shared = []
     if config.mode == "likelihood" and config.share_image_features:
         shared = [
@@ -576,7 +579,10 @@ def _evaluate_states(loaded, states, tasks, config, advance):
                     else:
                         answers = _generate(network, batch, chunk, loaded, config)
                 for i, answer in zip(positions, answers, strict=True):
-                    records[label][i] = {"adapter": label, "target": items[i][0], **answer}
+                    record = {"adapter": label, "target": items[i][0], **answer}
+                    if items[i][1].video is not None:
+                        record["video_route"] = route
+                    records[label][i] = record
                 advance(len(chunk))
     return records, shared
 
