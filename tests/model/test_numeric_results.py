@@ -68,6 +68,7 @@ def test_a_numeric_prediction_keeps_output_number_and_score(tmp_path):
         False,
         output="5",
         score=0.5,
+        video_route="processor_video",
     )
     unparsed = Prediction(
         "m",
@@ -86,4 +87,4 @@ def test_a_numeric_prediction_keeps_output_number_and_score(tmp_path):
     path.write_text(predictions_jsonl_text([numeric, unparsed, choice]))
     assert read_predictions(path) == [numeric, unparsed, choice]
     assert [p.credit for p in (numeric, unparsed, choice)] == [0.5, 0.0, 1.0]
-    assert "score" not in choice.to_json()
+    assert "score" not in choice.to_json() and "video_route" not in choice.to_json()
