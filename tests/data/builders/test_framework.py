@@ -194,7 +194,7 @@ def test_a_manifest_with_a_stray_key_is_refused(tmp_path):
 
 def test_a_missing_source_file_is_named(tmp_path):
     (tmp_path / "toy").mkdir()
-    with pytest.raises(InputError, match=r"toy/items.txt: missing"):
+    with pytest.raises(InputError, match=r"toy/items.txt: missing.* \(expected: items.txt\)$"):
         build_examples(TOY, tmp_path / "toy")
     with pytest.raises(InputError, match="no such folder"):
         build_examples(TOY, tmp_path / "nowhere")

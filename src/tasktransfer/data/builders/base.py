@@ -122,7 +122,7 @@ class Builder:
     licence : str
         The source's terms in one or two sentences, copied into the manifest.
     layout : str
-        The expected folder layout, one line (shown by ``--help`` and in errors).
+        The expected folder layout, one line, added to the layout errors.
     version : int
         Bumped whenever a change can change the rows built from the same source and seed.
     check_layout : callable
@@ -359,7 +359,10 @@ def build_examples(
     source_dir = Path(source_dir)
     if n is not None and n < 1:
         raise InputError(f"--n must be a positive number of rows; got {n}")
-    builder.check_layout(source_dir)
+    try:
+        builder.check_layout(source_dir)
+    except InputError as err:
+        raise InputError(f"{err} (expected: {builder.layout})") from None
     pool = list(builder.candidates(source_dir))
     keys = Counter(c.key for c in pool)
     repeated = [k for k, count in keys.items() if count > 1]

@@ -6,8 +6,9 @@ height, ``opaque``) and ``intrinsic_comparisons`` (``point1``, ``point2``, ``dar
 ``"1"``, ``"2"``, ``"E"`` for point 1 darker, point 2 darker, about equal, and
 ``darker_score``, the judgement's confidence weight).
 
-IIW has no official split. Later work holds out every fifth photo for testing; here the
-photos whose id is a multiple of 5 are left out and the rest are the train split.
+IIW has no official split. Later work is said to hold out every fifth photo for testing
+(not checked against a paper here); this builder leaves out the photos whose id is a
+multiple of 5 and reads the rest as the train split.
 
 BLINK circles two points, A and B, and asks which has the darker surface colour (the
 material, not its shading), or whether they are about the same; options ``A is darker``,
