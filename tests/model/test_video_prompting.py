@@ -204,3 +204,19 @@ def test_the_tiny_qwen_video_path_patches_frames_in_pairs(count):
     with torch.inference_mode():
         logits = model(**inputs).logits
     assert torch.isfinite(logits).all()
+
+
+def test_the_loader_keeps_a_video_processor_only_where_one_can_be_built(tmp_path):
+    from tasktransfer.model.processors import (
+        ImageOnlyQwen2_5_VLProcessor,
+        Qwen2_5_VLProcessorLoader,
+    )
+
+    _, processor = TINY_BUILDERS["qwen2_5_vl"](seed=0)
+    processor.save_pretrained(tmp_path)
+    loaded = Qwen2_5_VLProcessorLoader.from_pretrained(tmp_path)
+    has_video = getattr(loaded, "video_processor", None) is not None
+    assert has_video is video_processing_available()
+    assert isinstance(loaded, ImageOnlyQwen2_5_VLProcessor) is not video_processing_available()
+    expected = PROCESSOR_VIDEO if video_processing_available() else FRAMES_AS_IMAGES
+    assert video_route(loaded, QWEN) == expected
