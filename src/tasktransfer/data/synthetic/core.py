@@ -8,7 +8,10 @@ render a scene consistent with it. Registering the function under a registered t
 name with the skills it needs (``@register(...)``) in a new module of
 :mod:`tasktransfer.data.synthetic.tasks` is the whole change that adds a generator: the
 package imports every module it holds, and the task's images and choices per question come
-from its registry entry.
+from its registry entry. A video task's generator (in
+:mod:`tasktransfer.data.synthetic.video_tasks`) returns a
+:class:`~tasktransfer.data.synthetic.clips.Clip` instead of a :class:`Scene` and is kept in
+:data:`VIDEO_TASKS`; a numeric one balances its answer values as the others balance letters.
 """
 
 from __future__ import annotations
