@@ -14,6 +14,8 @@ def write_mp4(path: Path, n_frames: int, *, fps: int = 10, size: int = 32) -> Pa
     The red level tells which frame a decoder returned (lossy coding moves it by a few
     units, far less than the 12 between frames).
     """
+    if n_frames > 21:  # 12 * 21 = 252: the last red level a byte holds
+        raise ValueError(f"write_mp4 tells at most 21 frames apart, not {n_frames}")
     path.parent.mkdir(parents=True, exist_ok=True)
     with av.open(str(path), "w") as container:
         stream = container.add_stream("mpeg4", rate=fps)
