@@ -251,3 +251,35 @@ def test_cli_dedup_reports_the_rows_dropped_per_task(built, blink, tmp_path):
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
     assert {r["task"]: r["dropped"] for r in rows} == {"Relative_Depth": 1, "Visual_Similarity": 1}
+
+
+def test_a_jigsaw_photo_is_rebuilt_from_its_hole_and_its_right_piece(tmp_path, photo):
+    from tasktransfer.data.builders import jigsaw
+    from tasktransfer.data.builders.base import build_examples
+
+    (tmp_path / "photos").mkdir()
+    for i in range(4):
+        photo(i, (200, 150)).save(tmp_path / "photos" / f"{i}.png")
+    build = build_examples(jigsaw.BUILDER, tmp_path / "photos")
+    for example, row in zip(build.examples, build.manifest.rows, strict=True):
+        original = np.asarray(photo(int(row.source_ids[0][0]), (200, 150)))
+        assert np.array_equal(np.asarray(dedup.rebuilt_jigsaw_photo(example)), original)
+    # Without a black square of the piece's size there is nothing to rebuild.
+    plain = _question("Jigsaw", "j", [photo(1), photo(2, (30, 30)), photo(3, (30, 30))])
+    assert dedup.rebuilt_jigsaw_photo(plain) is None
+
+
+def test_dedup_drops_a_jigsaw_row_whose_photo_is_in_blink(tmp_path, photo, blink):
+    from tasktransfer.data.builders import build
+
+    (tmp_path / "photos").mkdir()
+    for i in range(3):
+        photo(2000 + i, (320, 240)).save(tmp_path / "photos" / f"{i}.png")
+    photo(101).resize((320, 240)).save(tmp_path / "photos" / "blink.png")  # val_RD_1
+    build("Jigsaw", tmp_path / "photos", tmp_path / "built")
+    (report,) = dedup_folder(
+        tmp_path / "built", str(blink), cache_dir=tmp_path / "cache", progress=False
+    )
+    assert (report.kept, report.dropped) == (3, 1)
+    (match,) = report.matches
+    assert (match["image"], match["blink"]) == (0, "Relative_Depth/val/val_RD_1/image_1")

@@ -13,10 +13,11 @@ BLINK and the builders draw: BLINK's copy of a photo and a built copy carry *dif
 marks, and on smooth images those alone moved the hash by up to 24 bits, as far as two
 unrelated images. So before hashing, :func:`without_marks` shrinks the image to 256 px and
 fills every saturated red pixel (and a 2 px rim, which takes the white glyphs inside the
-tags) from its surroundings; differently marked copies then stay within a few bits, and the
-default tolerance of 8 bits leaves a wide gap to unrelated images (about 32 bits apart).
-Every match is reported with its distance. IQ_Test is not a study task and is not in the
-registry, so its images are not read.
+tags) from the nearest unmarked one; differently marked copies then stay within a few bits,
+and the default tolerance of 8 bits leaves a wide gap to unrelated images (about 32 bits
+apart). A Jigsaw question's holed photo is also hashed with its right piece put back
+(:func:`rebuilt_jigsaw_photo`). Every match is reported with its distance. IQ_Test is not
+a study task and is not in the registry, so its images are not read.
 
 BLINK's hashes are cached under ``cache_dir`` (one JSON file per BLINK source), so a second
 dedup reads the cache instead of loading and hashing BLINK again. A folder source is keyed
@@ -55,7 +56,7 @@ DEFAULT_MAX_DISTANCE = 8
 # Side the image is cut to before its marks are filled: phash itself looks at 32x32.
 MARK_FILL_SIDE = 256
 HASH_BITS = 64
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # bumped when hashing changes: 2 fills marks from the nearest pixel
 # Bits set in each byte value: the Hamming distance of two hashes is the sum over their bytes.
 _POPCOUNT = np.array([bin(b).count("1") for b in range(256)], dtype=np.uint8)
 
@@ -69,7 +70,8 @@ class HashedImage:
     task, split, idx : str
         The question it belongs to.
     image : int
-        1 for ``image_1`` .. 4 for ``image_4``.
+        1 for ``image_1`` .. 4 for ``image_4``; 0 for a Jigsaw photo rebuilt from its piece
+        (:func:`rebuilt_jigsaw_photo`).
     phash : str
         16 hex digits (64 bits).
     """
@@ -120,12 +122,12 @@ def phash(image: Image.Image) -> str:
 
 
 def without_marks(image: Image.Image) -> Image.Image:
-    """``image`` cut to :data:`MARK_FILL_SIDE` px with its red marks filled from around them.
+    """``image`` cut to :data:`MARK_FILL_SIDE` px with its red marks filled from beside them.
 
     A pixel is a mark when it is saturated red (red above 120 and at least 70 above green
     and blue); the mask grows by 2 px to take the white glyphs of a tag and the blended rim.
-    Masked pixels get the Gaussian-weighted mean of the unmasked pixels near them
-    (normalised convolution), so the image's broad structure, which phash reads, is kept.
+    Each masked pixel takes the colour of the nearest unmasked one, which keeps the broad
+    structure that phash reads. An image that is mostly red is left as it is.
     """
     from scipy import ndimage
 
@@ -134,17 +136,42 @@ def without_marks(image: Image.Image) -> Image.Image:
     if factor < 1:
         size = (max(1, round(image.width * factor)), max(1, round(image.height * factor)))
         image = image.resize(size, Image.Resampling.LANCZOS)
-    rgb = np.asarray(image, dtype=np.float32)
-    red, green, blue = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    rgb = np.asarray(image)
+    red, green, blue = (rgb[..., c].astype(int) for c in range(3))
     mark = (red > 120) & (red - green > 70) & (red - blue > 70)
     if not mark.any():
         return image
-    keep = 1.0 - ndimage.binary_dilation(mark, iterations=2).astype(np.float32)
-    sigma = max(image.size) / 64
-    weighted = ndimage.gaussian_filter(rgb * keep[..., None], (sigma, sigma, 0))
-    weight = ndimage.gaussian_filter(keep, sigma)[..., None]
-    filled = np.where(keep[..., None] > 0, rgb, weighted / np.maximum(weight, 1e-3))
-    return Image.fromarray(np.clip(filled, 0, 255).astype(np.uint8))
+    mark = ndimage.binary_dilation(mark, iterations=2)
+    if mark.mean() > 0.5:
+        return image
+    _, (rows, cols) = ndimage.distance_transform_edt(mark, return_indices=True)
+    return Image.fromarray(rgb[rows, cols])
+
+
+def rebuilt_jigsaw_photo(example: Example) -> Image.Image | None:
+    """A Jigsaw question's photo with its right piece put back in the black hole, or None.
+
+    The holed ``image_1`` of :mod:`tasktransfer.data.builders.jigsaw` escapes a hash match
+    with its own photo (the hole moves the hash by up to 30 bits), so the dedup hashes the
+    photo rebuilt from the hole and the answer's piece as well. None when the question has
+    no answer, or ``image_1`` has no all-black square of the piece's size.
+    """
+    letter = example.answer_letter
+    if letter is None or len(example.images) < 2:
+        return None
+    holed, piece = example.images[0].convert("RGB"), example.images[1 + "ABCD".index(letter)]
+    w, h = piece.size
+    black = (np.asarray(holed) == 0).all(axis=2)
+    # Summed-area table: the black pixels of every w x h window in one pass.
+    table = np.pad(black.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+    windows = table[h:, w:] - table[:-h, w:] - table[h:, :-w] + table[:-h, :-w]
+    found = np.argwhere(windows == w * h)
+    if not len(found):
+        return None
+    y, x = found[0]
+    rebuilt = holed.copy()
+    rebuilt.paste(piece.convert("RGB"), (int(x), int(y)))
+    return rebuilt
 
 
 def hash_examples(examples: Iterable[Example], *, task: str, split: str) -> list[HashedImage]:
@@ -357,6 +384,8 @@ def dedup_folder(
         for task in tasks:
             examples = read_folder(folder, task, SPLIT)
             hashed = hash_examples(examples, task=task, split=SPLIT)
+            if task == "Jigsaw":
+                hashed += _rebuilt_hashes(examples)
             position, distance = nearest([h.phash for h in hashed], index_hashes)
             matches: dict[str, dict] = {}
             for image, pos, dist in zip(hashed, position, distance, strict=True):
@@ -376,6 +405,16 @@ def dedup_folder(
             reports.append(report)
             bar.advance(job)
     return reports
+
+
+def _rebuilt_hashes(examples: Iterable[Example]) -> list[HashedImage]:
+    """Hashes of the Jigsaw photos rebuilt from their pieces, as image 0 of their row."""
+    out = []
+    for example in examples:
+        photo = rebuilt_jigsaw_photo(example)
+        if photo is not None:
+            out.append(HashedImage("Jigsaw", SPLIT, example.idx, 0, phash(photo)))
+    return out
 
 
 def _record(folder, manifest, kept, report, against, max_distance, n_blink) -> None:
