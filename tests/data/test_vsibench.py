@@ -186,3 +186,20 @@ def test_the_hub_path_reads_rows_with_datasets_and_videos_from_hf_home(tmp_path,
     assert calls == [(VSIBENCH, "test")]
     assert [e.answer for e in examples] == ["21.5"]
     assert examples[0].video.source == str(home / "vsibench" / "arkitscenes" / "41069025.mp4")
+
+
+def test_a_copy_of_todays_hub_repository_reads_its_jsonl_rows(tmp_path):
+    import json
+
+    root = tmp_path / "VSI-Bench"
+    for (dataset, scene), n in SCENE_FRAMES.items():
+        write_mp4(root / dataset / f"{scene}.mp4", n)
+    rows = [{**row, "pruned": row["id"] == 1} for row in ROWS]
+    (root / "test.jsonl").write_text("".join(json.dumps(row) + "\n" for row in rows))
+    examples = read_vsibench(root, "VSI_Object_Count")
+    assert [(e.idx, e.meta["pruned"]) for e in examples] == [
+        ("0", False),
+        ("1", True),
+        ("6", False),
+    ]
+    assert default_tasks(str(root)) == list(TASKS)

@@ -70,13 +70,14 @@ def read_folder(root: str | Path, task: str, split: str) -> list[Example]:
     root = Path(root)
     examples = []
     for path in split_files(root, task, split):
-        rows = _read_parquet(path) if path.suffix == ".parquet" else _read_jsonl(path)
+        rows = read_parquet(path) if path.suffix == ".parquet" else read_jsonl(path)
         for line, row in enumerate(rows, start=1):
             examples.append(_example(row, path, line))
     return examples
 
 
-def _read_parquet(path: Path) -> list[dict[str, Any]]:
+def read_parquet(path: Path) -> list[dict[str, Any]]:
+    """The rows of a parquet file as dicts; a :class:`DataError` naming it if unreadable."""
     import pyarrow.parquet as pq
 
     try:
@@ -85,7 +86,8 @@ def _read_parquet(path: Path) -> list[dict[str, Any]]:
         raise DataError(f"{path}: not a readable parquet file ({err})") from err
 
 
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """The JSON objects of a JSONL file, blank lines skipped; errors name file and line."""
     rows = []
     for line, text in enumerate(path.read_text().splitlines(), start=1):
         if not text.strip():

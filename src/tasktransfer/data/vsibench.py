@@ -2,7 +2,8 @@
 
 The hub dataset ``nyu-visionx/VSI-Bench`` and a local copy of it share one layout::
 
-    test-00000-of-00001.parquet    one row per question (a local copy may say test.parquet)
+    test.jsonl                     one row per question (older snapshots:
+                                   test-00000-of-00001.parquet; also read: test.parquet)
     arkitscenes/<scene_name>.mp4   the videos, from the repository's arkitscenes.zip,
     scannet/<scene_name>.mp4       scannet.zip and scannetpp.zip, unzipped beside the rows
     scannetpp/<scene_name>.mp4
@@ -13,9 +14,10 @@ and ``ground_truth`` (the letter, or the number as text). The question types map
 registry's ``VSI_*`` tasks (:data:`QUESTION_TYPES`); relative direction's three difficulty
 levels make one task, as in VSI-Bench's tables.
 
-From the hub, the rows come through ``datasets.load_dataset`` and the videos are read
-where lmms-eval's VSI-Bench task unpacks them, ``$HF_HOME/vsibench`` (default
-``~/.cache/huggingface/vsibench``); a local copy holds both.
+From the hub, the rows come through ``datasets.load_dataset`` (its default config,
+``full``: all 5,130 questions, with a ``pruned`` flag, kept in ``meta``, on those that
+VSI-Bench-Debiased drops) and the videos are read where lmms-eval's VSI-Bench task unpacks them,
+``$HF_HOME/vsibench`` (default ``~/.cache/huggingface/vsibench``); a local copy holds both.
 
 Prompts are the suite's own (:func:`~tasktransfer.data.example.format_prompt`, or
 :func:`~tasktransfer.data.example.format_number_prompt` for a numeric question), so that a
@@ -64,7 +66,8 @@ def is_vsibench_folder(path: str | Path) -> bool:
     path = Path(path)
     if not path.is_dir():
         return False
-    return any((path / name).is_dir() for name in VIDEO_FOLDERS) or any(path.glob("*.parquet"))
+    rows = [*path.glob("*.parquet"), *path.glob("*.jsonl")]
+    return any((path / name).is_dir() for name in VIDEO_FOLDERS) or bool(rows)
 
 
 def read_vsibench(
@@ -136,26 +139,24 @@ def _hub_video_root() -> Path:
 
 
 def _local_rows(root: Path, split: str) -> list[Mapping[str, Any]]:
+    from tasktransfer.data.folder import read_jsonl, read_parquet
+
     if not _SAFE_NAME.match(split):
         raise DataError(f"split {split!r} cannot name a file: use letters, digits, _ . -")
     for candidates in (
         [root / f"{split}.parquet"],
         sorted(root.glob(f"{split}-*.parquet")),
+        [root / f"{split}.jsonl"],
     ):
         found = [p for p in candidates if p.is_file()]
         if found:
-            import pyarrow.parquet as pq
-
             rows: list[Mapping[str, Any]] = []
             for path in found:
-                try:
-                    rows += pq.read_table(path).to_pylist()
-                except Exception as err:  # pyarrow raises several types for a broken file
-                    raise DataError(f"{path}: not a readable parquet file ({err})") from err
+                rows += read_parquet(path) if path.suffix == ".parquet" else read_jsonl(path)
             return rows
     raise DataError(
-        f"{root}: no VSI-Bench rows for split {split!r} (looked for {split}.parquet and "
-        f"{split}-*.parquet)"
+        f"{root}: no VSI-Bench rows for split {split!r} (looked for {split}.parquet, "
+        f"{split}-*.parquet and {split}.jsonl)"
     )
 
 
@@ -202,6 +203,7 @@ def _example(row: Mapping[str, Any], task: str, video: Video, at: str) -> Exampl
         "scene_name": row["scene_name"],
         "question_type": row["question_type"],
         "options": raw_options,
+        **({"pruned": bool(row["pruned"])} if row.get("pruned") is not None else {}),
     }
     common = {"idx": str(row["id"]), "sub_task": task, "question": question, "images": ()}
     if not raw_options:
