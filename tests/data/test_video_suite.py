@@ -206,3 +206,16 @@ def test_direction_oracle_follows_the_target_through_the_turn(difficulty):
         in_view = mask.all(axis=-1)[:, size // 8 : size - size // 8].any()
         if difficulty < 0.5:  # no other object of its colour
             assert in_view == (expected == "A"), e.idx
+
+
+def test_a_contact_sheet_shows_first_middle_and_last_frame():
+    from tasktransfer.data.contact_sheet import contact_sheet, frames_caption, shown_frames
+
+    e = make_example("Video_Counting", "val", 0)
+    assert shown_frames(e) == [e.video.frames[i] for i in (0, 4, 7)]
+    # 2 frames a second: frames 1, 5 and 8 are at 0, 2 and 3.5 s
+    assert frames_caption(e) == "frames 1, 5, 8 of 8 at 0.0 s, 2.0 s, 3.5 s"
+    sheet = contact_sheet([e], thumb=64)
+    left = sheet.crop((8, 8, 72, 72))  # the first thumbnail, at the sheet's padding
+    assert left.tobytes() == e.video.frames[0].tobytes()
+    assert shown_frames(make_example("Counting", "val", 0)) == []
