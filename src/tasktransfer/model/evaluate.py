@@ -565,8 +565,15 @@ def _evaluate_states(loaded, states, tasks, config, advance):
                 image_max_pixels=loaded.config.image_max_pixels,
             ).to(loaded.device)
             features = None
-            # A batch of video questions on the processor's video path may hold no images.
-            if shared and not numeric and "pixel_values" in batch.inputs:
+            # Only images are shared: a batch on the processor's video path may hold none,
+            # and Qwen2.5-VL takes encoder outputs only in place of every pixel input.
+            inputs = batch.inputs
+            if (
+                shared
+                and not numeric
+                and "pixel_values" in inputs
+                and "pixel_values_videos" not in inputs
+            ):
                 with _active(network, None):
                     features = image_features(network, batch.inputs)
             for label, name in names.items():
