@@ -251,6 +251,14 @@ def test_cli_dedup_reports_the_rows_dropped_per_task(built, blink, tmp_path):
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
     assert {r["task"]: r["dropped"] for r in rows} == {"Relative_Depth": 1, "Visual_Similarity": 1}
+    stats = runner.invoke(
+        app, ["data", "stats", "--source", str(built), "--split", "train", "--json"]
+    )
+    assert stats.exit_code == 0, stats.output
+    assert {r["task"]: r["n"] for r in json.loads(stats.output)} == {
+        "Relative_Depth": 3,
+        "Visual_Similarity": 3,
+    }
 
 
 def test_a_jigsaw_photo_is_rebuilt_from_its_hole_and_its_right_piece(tmp_path, photo):
@@ -283,3 +291,22 @@ def test_dedup_drops_a_jigsaw_row_whose_photo_is_in_blink(tmp_path, photo, blink
     assert (report.kept, report.dropped) == (3, 1)
     (match,) = report.matches
     assert (match["image"], match["blink"]) == (0, "Relative_Depth/val/val_RD_1/image_1")
+
+
+def test_a_hub_source_is_read_for_blink_tasks_val_and_test(tmp_path, photo, monkeypatch):
+    from tasktransfer.tasks import BLINK_TASKS
+
+    asked = []
+
+    def fake_load(source, tasks, split):
+        (task,) = tasks
+        asked.append((source, task, split))
+        return {task: [_question(task, f"{split}_{task}_0", [photo(len(asked))])]}
+
+    monkeypatch.setattr(dedup, "load_examples", fake_load)
+    hashed = blink_hashes("BLINK-Benchmark/BLINK", cache_dir=tmp_path / "cache", progress=False)
+    expected = [("BLINK-Benchmark/BLINK", t.name, s) for t in BLINK_TASKS for s in ("val", "test")]
+    assert sorted(asked) == sorted(expected)  # 13 tasks, no video task of the registry
+    assert len(hashed) == 26
+    assert blink_hashes("BLINK-Benchmark/BLINK", cache_dir=tmp_path / "cache") == hashed
+    assert len(asked) == 26  # the second call read the cache

@@ -3,8 +3,8 @@
 BLINK drew its val and test questions from the *test* splits of public datasets, but those
 datasets share images across splits (SPair-71k, VSR, COCO), and a training set built from
 COCO can hold a BLINK Counting image. So a built row is dropped when *any* of its images
-matches *any* image of BLINK's val or test split of *any* registered task: one pass removes
-same-task and cross-task leakage alike.
+matches *any* image of BLINK's val or test split of *any* of its 13 perception tasks: one
+pass removes same-task and cross-task leakage alike.
 
 Two images match when their 64-bit perceptual hashes (``imagehash.phash``: a DCT of the
 32x32 grey image, thresholded at the median) differ in at most ``max_distance`` bits. The
@@ -17,7 +17,7 @@ tags) from the nearest unmarked one; differently marked copies then stay within 
 and the default tolerance of 8 bits leaves a wide gap to unrelated images (about 32 bits
 apart). A Jigsaw question's holed photo is also hashed with its right piece put back
 (:func:`rebuilt_jigsaw_photo`). Every match is reported with its distance. IQ_Test is not
-a study task and is not in the registry, so its images are not read.
+a perception task of the study, so its images are not read.
 
 BLINK's hashes are cached under ``cache_dir`` (one JSON file per BLINK source), so a second
 dedup reads the cache instead of loading and hashing BLINK again. A folder source is keyed
@@ -49,9 +49,11 @@ from tasktransfer.data.loaders import load_examples
 from tasktransfer.data.validate import DataError
 from tasktransfer.errors import InputError
 from tasktransfer.files import slugs, write_json_atomic
-from tasktransfer.tasks import REGISTRY, Registry
+from tasktransfer.tasks import BLINK_TASKS
 
 BLINK_SPLITS = ("val", "test")
+# BLINK's 13 perception tasks; the registry also holds video tasks that BLINK has not.
+BLINK_TASK_NAMES = tuple(task.name for task in BLINK_TASKS)
 DEFAULT_MAX_DISTANCE = 8
 # Side the image is cut to before its marks are filled: phash itself looks at 32x32.
 MARK_FILL_SIDE = 256
@@ -225,7 +227,6 @@ def blink_hashes(
     *,
     cache_dir: str | Path | None = None,
     refresh: bool = False,
-    registry: Registry = REGISTRY,
     progress: bool = True,
 ) -> list[HashedImage]:
     """Hashes of every image in BLINK's val and test splits, from the cache when it is there.
@@ -234,14 +235,13 @@ def blink_hashes(
     ----------
     source : str
         A hub id (``"BLINK-Benchmark/BLINK"``) or a local folder in the BLINK schema, read
-        through :func:`tasktransfer.data.loaders.load_examples`. A folder is read for every
-        registered task it has a sub-folder for, and for the splits it holds.
+        through :func:`tasktransfer.data.loaders.load_examples`: every one of BLINK's 13
+        perception tasks (:data:`BLINK_TASK_NAMES`) and both splits; a folder, for the
+        tasks it has a sub-folder for and the splits it holds.
     cache_dir : str or Path or None, default=None
         Where the hashes are kept; None means :func:`default_cache_dir`.
     refresh : bool, default=False
         Rehash even when a cache file exists.
-    registry : Registry, default=REGISTRY
-        The tasks whose images are read.
     progress : bool, default=True
         Show a progress bar while hashing.
 
@@ -258,11 +258,11 @@ def blink_hashes(
     if cache.is_file() and not refresh:
         return _read_cache(cache)
     hashed: list[HashedImage] = []
-    parts = _blink_parts(source, registry)
+    parts = _blink_parts(source)
     with _progress(progress) as bar:
         job = bar.add_task(f"hashing {source}", total=len(parts))
         for task, split in parts:
-            examples = load_examples(source, [task], split, registry=registry)[task]
+            examples = load_examples(source, [task], split)[task]
             hashed.extend(hash_examples(examples, task=task, split=split))
             bar.advance(job)
     if not hashed:
@@ -278,14 +278,14 @@ def blink_hashes(
     return hashed
 
 
-def _blink_parts(source: str, registry: Registry) -> list[tuple[str, str]]:
-    """(task, split) pairs to hash: every registered task and BLINK split the source has."""
+def _blink_parts(source: str) -> list[tuple[str, str]]:
+    """(task, split) pairs to hash: every BLINK task and split the source has."""
     root = Path(source)
     if not root.is_dir():
-        return [(task, split) for task in registry for split in BLINK_SPLITS]
+        return [(task, split) for task in BLINK_TASK_NAMES for split in BLINK_SPLITS]
     parts = []
     for task in folder_tasks(root):
-        if task not in registry:
+        if task not in BLINK_TASK_NAMES:
             continue
         for split in BLINK_SPLITS:
             try:
@@ -295,7 +295,7 @@ def _blink_parts(source: str, registry: Registry) -> list[tuple[str, str]]:
             parts.append((task, split))
     if not parts:
         raise InputError(
-            f"{root}: no <task>/val or <task>/test file of a registered task; expected a "
+            f"{root}: no <task>/val or <task>/test file of a BLINK task; expected a "
             "folder in the BLINK schema such as a snapshot of BLINK-Benchmark/BLINK"
         )
     return parts
