@@ -60,6 +60,8 @@ class Painting:
 
 @dataclass(frozen=True)
 class _Reference:
+    """A candidate's record: the reference painting, and every painting by style (shared)."""
+
     painting: Painting
     by_style: Mapping[str, tuple[Painting, ...]]
 
@@ -70,7 +72,11 @@ def check_layout(source_dir: Path) -> None:
         require_files(source_dir, [ARTBENCH_IMAGES], source="ArtBench-10")
         return
     require_files(source_dir, [], source="WikiArt or ArtBench-10")
-    styles = [p for p in sorted(source_dir.iterdir()) if p.is_dir() and _images(p)]
+    styles = [
+        p
+        for p in sorted(source_dir.iterdir())
+        if p.is_dir() and not p.name.startswith(".") and _images(p)
+    ]
     if len(styles) < 2:
         raise InputError(
             f"{source_dir}: expected {ARTBENCH_CSV} with {ARTBENCH_IMAGES}/, or WikiArt's "
@@ -113,7 +119,7 @@ def _wikiart(source_dir: Path) -> list[Painting]:
             style=style.name,
         )
         for style in sorted(source_dir.iterdir())
-        if style.is_dir()
+        if style.is_dir() and not style.name.startswith(".")
         for file in _images(style)
     ]
 
