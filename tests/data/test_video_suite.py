@@ -103,6 +103,20 @@ def test_load_examples_generates_video_tasks_and_the_cli_draws_them(tmp_path):
     assert rows["Video_Counting"]["frames"] == [8] and rows["Video_Counting"]["images"] == [0]
 
 
+def test_a_sampling_rule_takes_a_clips_frames_again():
+    from tasktransfer.data.images import limit_pixels
+    from tasktransfer.data.video import FrameSampling
+
+    sampling = FrameSampling(num_frames=4, max_pixels=32 * 32)
+    (e,) = load_examples("synthetic", ["VCN"], "val", limit=1, sampling=sampling)["Video_Counting"]
+    (full,) = generate("Video_Counting", "val", 1)
+    # floor(linspace(0, 7, 4)) = 0, 2, 4, 7; at 2 frames a second
+    assert e.video.timestamps == (0.0, 1.0, 2.0, 3.5) and e.video.sampling == sampling
+    assert e.video.frames[1] == limit_pixels(full.video.frames[2], 32 * 32)
+    assert {f.size for f in e.video.frames} == {(32, 32)}
+    assert e.answer == full.answer and e.question == full.question
+
+
 def test_video_skills_join_the_image_skill_matrix():
     names, skills, m = skill_matrix(["Counting", *VIDEO])
     assert skills == list(SKILLS)

@@ -9,13 +9,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from tasktransfer.data.example import Example
 from tasktransfer.data.validate import DataError, validate_examples
-from tasktransfer.data.video import FrameSampling
+from tasktransfer.data.video import FrameSampling, resample
 from tasktransfer.errors import InputError
 from tasktransfer.tasks import REGISTRY, Registry
 
@@ -69,7 +70,9 @@ def load_examples(
         The tasks that exist (a study's may add its own, see
         :func:`~tasktransfer.tasks.load_registry`).
     sampling : FrameSampling or None
-        VSI-Bench only: how its videos are sampled (default ``FrameSampling()``, 8 frames).
+        How videos are sampled: VSI-Bench's files (default ``FrameSampling()``, 8 frames);
+        for other sources, the frames an example holds (a synthetic clip's 8) are taken
+        again by the same rule (default: kept as they are).
 
     Returns
     -------
@@ -114,6 +117,10 @@ def load_examples(
         )
         if source != SYNTHETIC:
             examples = subsample(examples, limit, seed=seed)
+        if sampling is not None and not _is_vsibench(source, task):
+            examples = [
+                replace(e, video=resample(e.video, sampling)) if e.video else e for e in examples
+            ]
         out[task] = examples
     return out
 
@@ -133,14 +140,23 @@ def _synthetic(task, split, limit, seed, image_size, difficulty) -> list[Example
     return generate(task, split, limit, seed=seed, difficulty=difficulty, image_size=image_size)
 
 
+def _is_vsibench(source: str, task: str) -> bool:
+    """Whether ``task`` is read from VSI-Bench's own layout (hub or local copy).
+
+    A VSI-Bench task in a folder in the BLINK schema (as write_folder writes one) is not.
+    """
+    from tasktransfer.data import vsibench
+
+    if task not in vsibench.TASKS or (Path(source) / task).is_dir():
+        return False
+    return Path(source).is_dir() or bool(_HUB_ID.match(source))
+
+
 def _read(source: str, task: str, split: str, sampling: FrameSampling | None) -> list[Example]:
     from tasktransfer.data import vsibench
 
-    # A VSI-Bench task reads VSI-Bench's own layout, unless a folder in the BLINK schema
-    # holds it (as write_folder writes one).
-    if task in vsibench.TASKS and not (Path(source) / task).is_dir():
-        if Path(source).is_dir() or _HUB_ID.match(source):
-            return vsibench.read_vsibench(source, task, split, sampling=sampling)
+    if _is_vsibench(source, task):
+        return vsibench.read_vsibench(source, task, split, sampling=sampling)
     if Path(source).is_dir():
         from tasktransfer.data.folder import read_folder
 

@@ -152,6 +152,30 @@ class Video:
         )
 
 
+def resample(video: Video, sampling: FrameSampling) -> Video:
+    """``video``'s frames taken again by ``sampling``, as if they were the whole clip.
+
+    The frame rate is read from the timestamps, so ``fps_cap`` means what it means for a
+    file; the source is kept.
+
+    Examples
+    --------
+    >>> clip = Video.from_frames([Image.new("RGB", (4, 4))] * 8, fps=2.0)
+    >>> resample(clip, FrameSampling(num_frames=3)).timestamps
+    (0.0, 1.5, 3.5)
+    """
+    times = video.timestamps
+    span = times[-1] - times[0]
+    fps = (len(times) - 1) / span if span > 0 else 1.0
+    picked = sampling.frame_indices(len(video.frames), fps)
+    return Video(
+        frames=tuple(_capped(video.frames[i], sampling) for i in picked),
+        sampling=sampling,
+        timestamps=tuple(times[i] for i in picked),
+        source=video.source,
+    )
+
+
 def sample_frames(path: str | Path, sampling: FrameSampling | None = None) -> Video:
     """Decode a video file and keep the frames ``sampling`` chooses (PyAV, RGB frames).
 
