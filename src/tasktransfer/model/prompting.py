@@ -316,9 +316,10 @@ def encode(
     route = video_route(processor, arch)
     images = []
     for ex in examples:
-        frames = video_frames(ex.video, image_max_pixels) if ex.video is not None else []
         row = [limit_pixels(im, image_max_pixels) for im in ex.images]
-        images.append(row if route == PROCESSOR_VIDEO else frames + row)
+        if ex.video is not None and route == FRAMES_AS_IMAGES:
+            row = video_frames(ex.video, image_max_pixels) + row
+        images.append(row)
     if arch.pad_to_square:
         # The image processor's mean colour, as LLaVA's training padded: it normalises to 0.
         fill = tuple(int(255 * mean) for mean in processor.image_processor.image_mean)
