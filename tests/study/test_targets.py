@@ -17,6 +17,7 @@ from tasktransfer.errors import InputError
 from tasktransfer.study import load_study_config, run_study
 from tasktransfer.study.cells import content_key
 from tasktransfer.study.runner import plan_study
+from tasktransfer.tasks import REGISTRY
 
 SOURCES = ["Relative_Depth", "Counting"]
 SMALL = [
@@ -122,8 +123,6 @@ def test_the_analysis_reads_the_rectangle(study):
 
 @pytest.mark.parametrize("size", ["3b", "7b"])
 def test_the_shipped_vsibench_configs_add_video_targets_to_the_paper_configs(size):
-    from tasktransfer.tasks import REGISTRY
-
     video = load_study_config(f"blink-to-vsibench-qwen2.5-vl-{size}")
     paper = load_study_config(f"blink-qwen2.5-vl-{size}")
     assert video.tasks == paper.tasks and video.extra_targets == video.targets
@@ -132,3 +131,36 @@ def test_the_shipped_vsibench_configs_add_video_targets_to_the_paper_configs(siz
     assert (video.target_data.source, video.target_data.split) == ("nyu-visionx/VSI-Bench", "test")
     differ = {"name", "output", "targets", "target_data"}
     assert paper.model_dump(exclude=differ) == video.model_dump(exclude=differ)
+
+
+def test_a_data_sections_frames_reach_the_loader(monkeypatch):
+    from tasktransfer.data.video import FrameSampling
+    from tasktransfer.study import config as study_config
+
+    config = load_study_config(
+        "blink-to-vsibench-qwen2.5-vl-3b", ["target_data.frames={num_frames: 3, fps_cap: 2}"]
+    )
+    calls = []
+    monkeypatch.setattr(study_config, "load_examples", lambda *a, **kw: calls.append(kw) or {})
+    config.target_data.load(["VSI_Object_Count"])
+    assert calls[0]["sampling"] == FrameSampling(num_frames=3, fps_cap=2.0)
+    monkeypatch.undo()
+    fewer = load_study_config("synthetic-video", ["eval_data.frames={num_frames: 4}"])
+    clips = fewer.eval_data.load(["Video_Counting"])["Video_Counting"][:2]
+    assert [len(clip.video.frames) for clip in clips] == [4, 4]
+
+
+def test_the_synthetic_video_study_runs_with_tiny_limits(tmp_path):
+    overrides = ["seeds=[0]", "eval_data.limit=3", "train_data.limit=4", "finetune.steps=1"]
+    overrides += ["finetune.batch_size=2", "executor.workers=1"]
+    config = load_study_config("synthetic-video", overrides, output=tmp_path)
+    assert all(REGISTRY[t].modality == "image" for t in config.tasks)
+    assert all(REGISTRY[t].modality == "video" for t in config.extra_targets)
+    run_study(config, progress=False, analyse=False)
+    rows = read_results(StudyLayout(tmp_path).results)
+    assert {(r.source, r.target) for r in rows} == {
+        (s, t) for s in ("zero-shot", *config.tasks) for t in config.evaluated
+    }
+    assert {r.n_total for r in rows} == {3}
+    numeric = [r for r in rows if REGISTRY[r.target].answer_type == "number"]
+    assert numeric and all(0 <= r.n_correct <= r.n_total for r in numeric)

@@ -88,9 +88,11 @@ def protocol_statement(config_text: str) -> str:
     protocol = (config or {}).get("protocol") if isinstance(config, dict) else None
     protocol = protocol if isinstance(protocol, dict) else {}
     if protocol.get("kind") != "crossfit":
+        targets = " and target_data" if (config or {}).get("target_data") else ""
         return (
             "Protocol: standard. Each source was finetuned on its training data "
-            "(train_data) and every model was evaluated on the evaluation split (eval_data)."
+            f"(train_data) and every model was evaluated on the evaluation split (eval_data"
+            f"{targets})."
         )
     folds = protocol.get("folds", 2)
     return (

@@ -63,8 +63,9 @@ class DataConfig(_Strict):
     )
     frames: FrameSampling | None = Field(
         None,
-        description="Video tasks: how frames are taken from each video (num_frames, fps_cap, "
-        "max_pixels); None takes FrameSampling's defaults (8 frames, evenly spaced).",
+        description="Video tasks: how frames are taken (num_frames, fps_cap, max_pixels), from "
+        "VSI-Bench's files or from the frames a clip holds (the synthetic suite's 8); None: "
+        "8 frames from a file, a clip's frames as they are.",
     )
     _registry: Registry = PrivateAttr(REGISTRY)
 
