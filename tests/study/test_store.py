@@ -81,12 +81,12 @@ def test_results_csv_carries_collapsed_and_task_results_keeps_it(tmp_path):
 
 def test_a_cell_restores_the_callers_torch_thread_count():
     torch = pytest.importorskip("torch")
-    from tasktransfer.study.cells import _torch_threads
+    from tasktransfer.model.threads import torch_threads
 
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        with _torch_threads(2):
+        with torch_threads(2):
             assert torch.get_num_threads() == 2
         assert torch.get_num_threads() == 1
     finally:
