@@ -40,7 +40,9 @@ def run_local(
 
     With several workers each cell runs in a worker process (started fresh, so no torch
     state is shared) whose output is discarded, as Ray's workers' is: the study's progress
-    bar and each cell's ``failed.json`` say what happened.
+    bar and each cell's ``failed.json`` say what happened. On Linux a worker dies with
+    the study's process (:func:`start_worker`), so a killed study leaves no cell running
+    that the resumed one would redo in the same folder at the same time.
     """
     failures: dict[str, BaseException] = {}
 
@@ -61,7 +63,10 @@ def run_local(
         return failures
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
-        config.executor.workers, mp_context=context, initializer=_silence_worker
+        config.executor.workers,
+        mp_context=context,
+        initializer=start_worker,
+        initargs=(os.getpid(),),
     ) as pool:
         pending = {}
         for cell in cells:
@@ -72,8 +77,22 @@ def run_local(
     return failures
 
 
-def _silence_worker() -> None:
-    # The workers' bars and logs would interleave with the study's own bar.
+def start_worker(parent: int) -> None:
+    """Set up a local worker process: end it with ``parent``, and silence it.
+
+    A worker outlives a parent killed by SIGKILL and would finish its cell while the
+    resumed study redoes that cell in the same folder; Linux's parent-death signal ends it
+    with the parent (elsewhere a worker still outlives a killed study). The workers' bars
+    and logs would interleave with the study's own bar, so their output is discarded.
+    """
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        pr_set_pdeathsig = 1  # <linux/prctl.h>
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before the signal was armed
+            os._exit(1)
     sys.stdout = sys.stderr = open(os.devnull, "w")  # open for the life of the worker
 
 
