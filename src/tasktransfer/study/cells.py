@@ -20,6 +20,7 @@ import shutil
 import socket
 import time
 import traceback
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from typing import Any
 import tasktransfer
 from tasktransfer.contracts import ZERO_SHOT, CellLayout, ResultRow, StudyLayout
 from tasktransfer.contracts.layout import fold_label
+from tasktransfer.data import Example
 from tasktransfer.errors import InputError
 from tasktransfer.files import slugs, write_json_atomic
 from tasktransfer.model import ModelConfig
@@ -238,7 +240,7 @@ def _finetune_and_evaluate(cell: Cell, config: StudyConfig, files: CellLayout):
     return rows, predictions, timing
 
 
-def _fold_data(cell: Cell, config: StudyConfig):
+def _fold_data(cell: Cell, config: StudyConfig) -> tuple[dict[str, list[Example]], list[Example]]:
     """A cross-fit cell's targets (each one's questions in the fold) and training questions."""
     from tasktransfer.study.crossfit import split_fold
 
@@ -250,7 +252,7 @@ def _fold_data(cell: Cell, config: StudyConfig):
     return {task: ex for task, ex in held_out.items() if ex}, train
 
 
-def question_ids(examples) -> dict[str, list[str]]:
+def question_ids(examples: Iterable[Example]) -> dict[str, list[str]]:
     """Task -> the ``idx`` of each example, in order: what a cell trained on."""
     out: dict[str, list[str]] = {}
     for example in examples:
