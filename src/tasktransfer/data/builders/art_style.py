@@ -19,7 +19,6 @@ style (the style drawn uniformly, then the painting).
 
 from __future__ import annotations
 
-import csv
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from tasktransfer.data.builders.base import (
     BuiltQuestion,
     Candidate,
     load_image,
+    read_train_rows,
     require_files,
     source_file,
 )
@@ -126,16 +126,8 @@ def _wikiart(source_dir: Path) -> list[Painting]:
 
 def _artbench(source_dir: Path) -> list[Painting]:
     path = source_dir / ARTBENCH_CSV
-    with path.open(newline="") as f:
-        reader = csv.DictReader(f)
-        missing = [c for c in ARTBENCH_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise InputError(f"{path}: column {missing[0]!r} is missing (ArtBench-10 metadata)")
-        rows = list(reader)
     paintings = []
-    for line, row in enumerate(rows, start=2):
-        if row["split"] != "train":
-            continue
+    for line, row in read_train_rows(path, ARTBENCH_COLUMNS, source="ArtBench-10 metadata"):
         at = f"{path}, line {line}"
         name = f"{ARTBENCH_IMAGES}/{row['label']}/{row['name']}"
         file = source_file(source_dir, name, what=at)

@@ -29,6 +29,7 @@ both atomically.
 
 from __future__ import annotations
 
+import csv
 import json
 import random
 from collections import Counter, deque
@@ -286,6 +287,22 @@ def read_json(path: Path) -> Any:
         return json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise InputError(f"{path}: not a readable JSON file ({err})") from err
+
+
+def read_train_rows(path: Path, columns: Sequence[str], *, source: str) -> list[tuple[int, dict]]:
+    """The rows of a metadata CSV whose ``split`` is ``train``, with their line numbers.
+
+    Every name in ``columns`` (``split`` among them) must be in the header, else an
+    :class:`InputError` names the file, the column and ``source``. Line numbers count the
+    header as line 1, as an editor shows them, for the errors the reader raises.
+    """
+    with path.open(newline="") as f:
+        reader = csv.DictReader(f)
+        missing = [c for c in columns if c not in (reader.fieldnames or [])]
+        if missing:
+            raise InputError(f"{path}: column {missing[0]!r} is missing ({source})")
+        rows = list(reader)
+    return [(line, row) for line, row in enumerate(rows, start=2) if row["split"] == "train"]
 
 
 def get_field(record: Any, name: str, kind: type | tuple[type, ...], *, at: str) -> Any:

@@ -16,7 +16,6 @@ picked goes to the position of the balanced answer.
 
 from __future__ import annotations
 
-import csv
 import random
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from tasktransfer.data.builders.base import (
     BuiltQuestion,
     Candidate,
     load_image,
+    read_train_rows,
     require_files,
     source_file,
 )
@@ -50,16 +50,8 @@ def check_layout(source_dir: Path) -> None:
 def candidates(source_dir: Path) -> list[Candidate]:
     """One candidate per train triplet with enough agreeing votes and no tie, in file order."""
     path = source_dir / CSV
-    with path.open(newline="") as f:
-        reader = csv.DictReader(f)
-        missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise InputError(f"{path}: column {missing[0]!r} is missing (NIGHTS data.csv)")
-        rows = list(reader)
     out = []
-    for line, row in enumerate(rows, start=2):
-        if row["split"] != "train":
-            continue
+    for line, row in read_train_rows(path, COLUMNS, source="NIGHTS data.csv"):
         at = f"{path}, line {line}"
         if "votes" in row and _number(row, "votes", at) < MIN_VOTES:
             continue
