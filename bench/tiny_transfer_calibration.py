@@ -34,9 +34,12 @@ def run_job(config, task: str, seed: int) -> dict:
     """Finetune on ``task`` with ``seed`` and score its eval data before and after."""
     import numpy as np
 
-    from tasktransfer.analysis.format_control import controlled_accuracy
+    from tasktransfer.analysis.format_control import controlled_tensors
+    from tasktransfer.analysis.metrics import pgf
+    from tasktransfer.analysis.tables import ModelRuns
     from tasktransfer.contracts import ZERO_SHOT
     from tasktransfer.model import evaluate, finetune
+    from tasktransfer.study.config import run_label
 
     model = config.models[0]
     train = config.train_data.load([task])[task]
@@ -55,25 +58,21 @@ def run_job(config, task: str, seed: int) -> dict:
             progress=False,
         )
         seconds = time.perf_counter() - started
-    rows = {row.source: row for row in result.results(model=model.name, run=f"seed_{seed}")}
-    predictions = result.records(model=model.name, run=f"seed_{seed}")
-    letters = sorted({letter for p in predictions for letter in p.scores})
-    states = {}
-    for label in (ZERO_SHOT, task):
-        mine = [p for p in predictions if p.source == label]
-        scores = np.array([[p.scores.get(a, np.nan) for a in letters] for p in mine])
-        answer = np.array([letters.index(p.answer) for p in mine])
-        states[label] = (rows[label].accuracy, float(controlled_accuracy(scores, answer)))
-    (before, before_c), (after, after_c) = states[ZERO_SHOT], states[task]
+    run = run_label(seed)
+    rows = {row.source: row for row in result.results(model=model.name, run=run)}
+    # The in-task cell as the analysis reads it: one run, one task.
+    acc, acc0 = np.array([[[rows[task].accuracy]]]), np.array([[rows[ZERO_SHOT].accuracy]])
+    table = ModelRuns(model.name, (task,), (run,), pgf(acc, acc0), "bench", acc=acc, acc0=acc0)
+    acc_c, acc0_c, _ = controlled_tensors(table, result.records(model=model.name, run=run))
     eighths = np.array_split(np.array([r["accuracy"] for r in log]), 8)
     curve = [round(float(part.mean()), 2) for part in eighths if len(part)]
     return dict(
         task=task,
         seed=seed,
-        before=before,
-        after=after,
-        pgf=(after - before) / (1 - before),
-        pgf_controlled=(after_c - before_c) / (1 - before_c),
+        before=float(acc0[0, 0]),
+        after=float(acc[0, 0, 0]),
+        pgf=float(table.pgf[0, 0, 0]),
+        pgf_controlled=float(pgf(acc_c, acc0_c)[0, 0, 0]),
         collapsed=bool(rows[task].collapsed),
         letters=rows[task].answer_counts,
         seconds=round(seconds),
