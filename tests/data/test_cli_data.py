@@ -51,6 +51,7 @@ def test_stats_counts_choices_and_letter_balance():
     rows = {r["task"]: r for r in json.loads(result.output)}
     assert rows["Counting"] == {
         "task": "Counting",
+        "split": "val",
         "n": 8,
         "images": [1],
         "frames": [],
@@ -60,6 +61,28 @@ def test_stats_counts_choices_and_letter_balance():
     assert rows["Spatial_Relation"]["answers"] == {"A": 4, "B": 4}
     table = runner.invoke(app, ["data", "stats", "--tasks", "Counting", "--limit", "4"])
     assert table.exit_code == 0 and "A:1  B:1  C:1  D:1" in table.output
+
+
+def test_stats_on_a_folder_reads_each_split_it_has_unless_told_one(tmp_path):
+    out = tmp_path / "suite"
+    args = ["--train", "4", "--val", "2", "--test", "0", "--tasks", "Counting,Jigsaw"]
+    assert runner.invoke(app, ["data", "synth", "--out", str(out), *args]).exit_code == 0
+    # A sharded split, as a hub snapshot writes it, is one split.
+    (out / "Jigsaw" / "val.parquet").rename(out / "Jigsaw" / "val-00000-of-00001.parquet")
+    every = runner.invoke(app, ["data", "stats", "--data", str(out), "--json"])
+    assert every.exit_code == 0, every.output
+    counts = {(r["task"], r["split"]): r["n"] for r in json.loads(every.output)}
+    assert counts == {
+        ("Counting", "train"): 4,
+        ("Counting", "val"): 2,
+        ("Jigsaw", "train"): 4,
+        ("Jigsaw", "val"): 2,
+    }
+    told = runner.invoke(app, ["data", "stats", "--data", str(out), "--split", "val", "--json"])
+    assert {(r["task"], r["split"]) for r in json.loads(told.output)} == {
+        ("Counting", "val"),
+        ("Jigsaw", "val"),
+    }
 
 
 def test_show_writes_a_contact_sheet(tmp_path):

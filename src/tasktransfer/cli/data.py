@@ -134,7 +134,7 @@ def build(
         f"left out: {manifest.skipped['balance']} for balance, "
         f"{manifest.skipped['render']} that could not be drawn"
     )
-    typer.echo(f"read them with --data {out} --split train, e.g. tasktransfer data stats")
+    typer.echo(f"see them with: tasktransfer data stats --data {out}")
 
 
 @app.command("show")
@@ -174,7 +174,13 @@ def show(
 @app.command("stats")
 def stats(
     source: DataOpt = "synthetic",
-    split: SplitOpt = "val",
+    split: Annotated[
+        str | None,
+        typer.Option(
+            "--split",
+            help="Split to read: train, val or test (default: every split of a folder, else val).",
+        ),
+    ] = None,
     tasks: TasksOpt = None,
     limit: LimitOpt = None,
     seed: SeedOpt = 0,
@@ -185,10 +191,12 @@ def stats(
 
     Answers that the split hides (BLINK's test split) count as 'hidden', numeric
     answers (video tasks) as 'number'; 'frames' is the frames per video.
+    A folder's splits are all read unless --split names one, so a folder
+    that `data build` wrote (train only) needs no flag.
 
     Example:
 
-      tasktransfer data stats --data data/synth --split train
+      tasktransfer data stats --data data/train
     """
     from collections import Counter
 
@@ -199,11 +207,12 @@ def stats(
     from tasktransfer.tasks import load_registry
 
     names = task_list(tasks, source)
-    data = load_examples(
-        source, names, split, limit=limit, seed=seed, registry=load_registry(labels)
-    )
+    registry = load_registry(labels)
     rows = []
-    for name, examples in data.items():
+    for name, split_name in _task_splits(source, names, split):
+        [examples] = load_examples(
+            source, [name], split_name, limit=limit, seed=seed, registry=registry
+        ).values()
         letters = Counter(
             e.answer_letter or ("number" if e.answer_number is not None else "hidden")
             for e in examples
@@ -211,6 +220,7 @@ def stats(
         rows.append(
             {
                 "task": name,
+                "split": split_name,
                 "n": len(examples),
                 "images": sorted({len(e.images) for e in examples}),
                 "frames": sorted({len(e.video.frames) for e in examples if e.video}),
@@ -221,13 +231,14 @@ def stats(
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
-    table = Table(title=f"{source} / {split}")
-    for column in ("task", "n", "images", "frames", "choices", "answer letters"):
+    table = Table(title=source)
+    for column in ("task", "split", "n", "images", "frames", "choices", "answer letters"):
         table.add_column(column)
     for row in rows:
         balance = "  ".join(f"{k}:{v}" for k, v in row["answers"].items())
         table.add_row(
             row["task"],
+            row["split"],
             str(row["n"]),
             ",".join(map(str, row["images"])),
             ",".join(map(str, row["frames"])) or "-",
@@ -235,6 +246,21 @@ def stats(
             balance,
         )
     Console().print(table)
+
+
+def _task_splits(source: str, names: list[str], split: str | None) -> list[tuple[str, str]]:
+    """(task, split) pairs to summarise: ``split`` if given, else a folder's own, else val."""
+    if split is not None or not Path(source).is_dir():
+        return [(name, split or "val") for name in names]
+    from tasktransfer.data.folder import folder_splits
+
+    root = Path(source)
+    # A task without a sub-folder (VSI-Bench's own layout) is read as before.
+    return [
+        (name, s)
+        for name in names
+        for s in (folder_splits(root, name) if (root / name).is_dir() else ["val"])
+    ]
 
 
 @app.command("dedup")

@@ -43,6 +43,17 @@ def folder_tasks(root: Path) -> list[str]:
     return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
+def folder_splits(root: Path, task: str) -> list[str]:
+    """The splits ``task`` has a data file for under ``root``, as :func:`split_files` finds them.
+
+    A hub snapshot's shard ``train-00000-of-00001.parquet`` belongs to split ``train``.
+    """
+    files = [p for p in (root / task).iterdir() if p.suffix in (".parquet", ".jsonl")]
+    return sorted(
+        {re.sub(r"-\d.*$", "", p.stem) if p.suffix == ".parquet" else p.stem for p in files}
+    )
+
+
 def split_files(root: Path, task: str, split: str) -> list[Path]:
     """The data files of one task and split, or a :class:`DataError` saying what exists."""
     _safe("split", split)

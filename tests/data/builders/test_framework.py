@@ -257,9 +257,7 @@ def test_cli_build_writes_the_folder_and_stats_reads_it(tmp_path, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "wrote 4 Counting rows" in result.output and "A:1  B:1  C:1  D:1" in result.output
     assert read_manifest(out, "Counting").seed == 3
-    stats = runner.invoke(
-        app, ["data", "stats", "--source", str(out), "--split", "train", "--json"]
-    )
+    stats = runner.invoke(app, ["data", "stats", "--source", str(out), "--json"])
     assert stats.exit_code == 0, stats.output
     (row,) = json.loads(stats.output)
     assert row["task"] == "Counting" and row["n"] == 4
