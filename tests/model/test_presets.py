@@ -16,6 +16,8 @@ TINY_BEFORE = dict(
     warmup_steps=0, steps=400, epochs=None, batch_size=16, grad_accum=1,
     grad_checkpointing=False, max_grad_norm=1.0,
 )  # fmt: skip
+# The tiny preset's lr halved on purpose (issue 15): at 1e-3 some seeds fell back onto one letter.
+TINY = dict(TINY_BEFORE, learning_rate=5e-4)
 # hub-lora changed on purpose (issue 14): the same effective batch of 8, reached as 2 x 4
 # accumulated passes with gradient checkpointing, so a 7B cell fits a 40 GB GPU (docs/gpu.md).
 HUB = dict(
@@ -31,7 +33,7 @@ TINY_MODEL_BEFORE = dict(
 
 
 def test_presets_are_the_settings_they_stand_for():
-    assert FinetuneConfig.from_preset("tiny").model_dump() == TINY_BEFORE
+    assert FinetuneConfig.from_preset("tiny").model_dump() == TINY
     assert FinetuneConfig.from_preset("hub-lora").model_dump() == HUB
     assert set(FINETUNE_PRESETS) == set(MODEL_PRESETS) == {"tiny", "hub-lora"}
 

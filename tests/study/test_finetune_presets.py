@@ -17,7 +17,7 @@ SECTION = ["finetune.steps=400", "finetune.batch_size=16"]
 def test_the_quickstart_keeps_the_tiny_presets_settings():
     config = load_study_config("quickstart")
     assert config.finetune == FinetuneConfig.from_preset("tiny", steps=400, batch_size=16)
-    assert config.finetune.method == "full" and config.finetune.learning_rate == 1e-3
+    assert config.finetune.method == "full" and config.finetune.learning_rate == 5e-4
 
 
 def test_a_hub_model_study_starts_from_hub_lora():
