@@ -168,6 +168,26 @@ class QuestionAnswers:
     sizes: Any
 
 
+def answered_models(
+    models: Sequence[ModelRuns], options: Options, key: str
+) -> tuple[dict[str, dict], list[tuple[ModelRuns, QuestionAnswers]]]:
+    """The models whose predictions reproduce their tables, with their answers.
+
+    Returns ``(skipped, answered)``: ``skipped`` maps each model whose predictions do not
+    match to ``{key: {"skipped": reason}}`` (the start of a unit's contribution), and
+    ``answered`` pairs each usable model with its :class:`QuestionAnswers`. Models without
+    predictions are in neither.
+    """
+    skipped, answered = {}, []
+    for m in models:
+        answers, reason = answers_of(m, options)
+        if reason is not None:
+            skipped[m.model] = {key: {"skipped": reason}}
+        elif answers is not None:
+            answered.append((m, answers))
+    return skipped, answered
+
+
 def answers_of(m: ModelRuns, options: Options) -> tuple[QuestionAnswers | None, str | None]:
     """The per-question answers of ``m`` when its predictions reproduce its table of counts.
 

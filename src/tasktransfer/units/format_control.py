@@ -40,7 +40,7 @@ from tasktransfer.units.base import (
     Contribution,
     Options,
     ReportSection,
-    answers_of,
+    answered_models,
     fragment,
 )
 from tasktransfer.units.text import fmt, plural
@@ -83,13 +83,8 @@ def cell(entry: ModelEntry, i: int, j: int) -> tuple[float | None, float | None]
 def compute(models: Sequence[ModelRuns], analysis: Analysis, options: Options) -> Contribution:
     """Per model with scored predictions: the controlled PGF, Δ/Θ, cliques and the part of
     each raw PGF the letter prior explains."""
-    out = {}
-    for m in models:
-        answers, skipped = answers_of(m, options)
-        if skipped is not None:
-            out[m.model] = {KEY: {"skipped": skipped}}
-        if answers is None:
-            continue
+    out, answered = answered_models(models, options, KEY)
+    for m, answers in answered:
         acc, acc0, missing = controlled_tensors(m, answers.records)
         if missing:
             why = (

@@ -28,7 +28,7 @@ from tasktransfer.units.base import (
     Contribution,
     Options,
     ReportSection,
-    answers_of,
+    answered_models,
     fragment,
 )
 from tasktransfer.units.text import SYMBOL, fmt, plural
@@ -67,13 +67,8 @@ def hover_lines(entry: ModelEntry, i: int, j: int) -> list[str]:
 
 def compute(models: Sequence[ModelRuns], analysis: Analysis, options: Options) -> Contribution:
     """Per model with predictions: the bootstrap intervals of its numbers."""
-    out = {}
-    for m in models:
-        answers, skipped = answers_of(m, options)
-        if skipped is not None:
-            out[m.model] = {KEY: {"skipped": skipped}}
-        if answers is None:
-            continue
+    out, answered = answered_models(models, options, KEY)
+    for m, answers in answered:
         ceiling = np.array([options.ceilings.get(t, 1.0) for t in m.tasks])
         bounds = bootstrap_intervals(
             answers.correct,
