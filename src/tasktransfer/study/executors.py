@@ -45,12 +45,7 @@ def run_local(
     that the resumed one would redo in the same folder at the same time.
     """
     failures: dict[str, BaseException] = {}
-
-    def finish(cell: Cell, err: BaseException | None) -> None:
-        if err is not None:  # recorded in the cell's failed.json; go on with the rest
-            failures[cell.name] = err
-        on_finish(cell, err)
-
+    finish = _recording(on_finish, failures)
     if config.executor.workers == 1:
         for cell in cells:
             on_start(cell)
@@ -75,6 +70,17 @@ def run_local(
         for future in as_completed(pending):
             finish(pending[future], future.exception())
     return failures
+
+
+def _recording(on_finish: OnFinish, failures: dict[str, BaseException]) -> OnFinish:
+    """``on_finish``, also keeping each failed cell's error in ``failures`` by its name."""
+
+    def finish(cell: Cell, err: BaseException | None) -> None:
+        if err is not None:  # recorded in the cell's failed.json; the others go on
+            failures[cell.name] = err
+        on_finish(cell, err)
+
+    return finish
 
 
 def start_worker(parent: int) -> None:
@@ -134,16 +140,16 @@ def run_ray(
         on_start(cell)
         pending[remote_cell.remote(cell, config, study_dir.resolve())] = cell
     failures: dict[str, BaseException] = {}
+    finish = _recording(on_finish, failures)
     while pending:
         [ref], _ = ray.wait(list(pending), num_returns=1)
         cell = pending.pop(ref)
         try:
             ray.get(ref)
         except Exception as err:
-            failures[cell.name] = err
-            on_finish(cell, err)
+            finish(cell, err)
         else:
-            on_finish(cell, None)
+            finish(cell, None)
     return failures
 
 
