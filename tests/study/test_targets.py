@@ -6,6 +6,7 @@ A square study's plan must not move (its cell keys are those of the formula befo
 """
 
 import json
+import shutil
 
 import pytest
 
@@ -84,11 +85,11 @@ def study(tmp_path_factory):
     overrides = [*SMALL, "targets=[Counting, Art_Style]", f"target_data.source={folder}"]
     overrides.append("target_data.split=val")
     outcome = run_study(load_study_config("quickstart", overrides, output=out), progress=False)
-    return out, outcome, [e.idx for e in art["Art_Style"]]
+    return out, outcome, [e.idx for e in art["Art_Style"]], overrides
 
 
 def test_every_cell_answers_every_target_and_trains_on_its_source_only(study):
-    out, outcome, art_ids = study
+    out, outcome, art_ids, _ = study
     assert outcome.ran == ["tiny/seed_0/zero-shot", *(f"tiny/seed_0/{s}" for s in SOURCES)]
     rows = read_results(StudyLayout(out).results)
     targets = [*SOURCES, "Art_Style"]
@@ -108,7 +109,7 @@ def test_every_cell_answers_every_target_and_trains_on_its_source_only(study):
 
 
 def test_the_analysis_reads_the_rectangle(study):
-    out, outcome, _ = study
+    out, outcome, _, _ = study
     assert outcome.report is not None and outcome.report.is_file()
     model = json.loads((out / "analysis" / "analysis.json").read_text())["models"]["tiny"]
     acc = {(r.source, r.target): r.accuracy for r in read_results(StudyLayout(out).results)}
@@ -119,6 +120,18 @@ def test_the_analysis_reads_the_rectangle(study):
             expected = (acc[(source, target)] - acc0) / (1 - acc0)
             value = model["pgf_mean"][tasks.index(source)][tasks.index(target)]
             assert value == pytest.approx(expected, abs=1e-12)
+
+
+def test_a_rectangular_study_resumes_the_cell_it_lost(study, tmp_path):
+    out, _, _, overrides = study
+    shutil.copytree(out, tmp_path, dirs_exist_ok=True)
+    layout = StudyLayout(tmp_path)
+    layout.cell("tiny", "seed_0", "Counting").done.unlink()  # killed before its marker
+    config = load_study_config("quickstart", overrides, output=tmp_path)
+    outcome = run_study(config, progress=False)
+    assert outcome.ran == ["tiny/seed_0/Counting"]
+    assert sorted(outcome.skipped) == ["tiny/seed_0/Relative_Depth", "tiny/seed_0/zero-shot"]
+    assert layout.results.read_bytes() == StudyLayout(out).results.read_bytes()
 
 
 @pytest.mark.parametrize("size", ["3b", "7b"])
