@@ -93,6 +93,28 @@ def test_two_steps_give_the_expected_losses(random_model, examples, tmp_path):
     assert _losses(out) == pytest.approx(EXPECTED_LOSSES[model_type], rel=1e-4)
 
 
+@pytest.mark.parametrize(
+    ("schedule", "warmup", "factors"),
+    [
+        ("constant", 2, [0.5, 1.0, 1.0, 1.0]),
+        # Half a cosine over the 4 steps: cos(0), cos(pi/4), cos(pi/2), cos(3pi/4) mapped to [0, 1].
+        ("cosine", 0, [1.0, (1 + 2**-0.5) / 2, 0.5, (1 - 2**-0.5) / 2]),
+        # Warm-up over 2 steps, then the cosine over the other 2: cos(0), cos(pi/2).
+        ("cosine", 2, [0.5, 1.0, 1.0, 0.5]),
+    ],
+)
+def test_each_step_logs_the_rate_it_took(
+    random_model, examples, tmp_path, schedule, warmup, factors
+):
+    _, folder = random_model
+    config = TWO_STEPS.model_copy(
+        update={"steps": 4, "warmup_steps": warmup, "lr_schedule": schedule}
+    )
+    out = finetune(folder, examples, tmp_path / "ft", config=config, seed=0, progress=False)
+    rates = [json.loads(line)["lr"] for line in (out / "loss_log.jsonl").read_text().splitlines()]
+    assert rates == pytest.approx([1e-3 * f for f in factors], rel=1e-9)
+
+
 def test_gradient_accumulation_matches_a_larger_batch(random_model, examples, tmp_path):
     """batch 4 x accumulate 2 sees the same 8 examples as batch 8, so the same first update."""
     _, folder = random_model

@@ -216,7 +216,10 @@ class FinetuneConfig(BaseModel):
     learning_rate : float, default=1e-4
     weight_decay : float, default=0.0
     warmup_steps : int, default=0
-        Linear warm-up; the rate is then constant.
+        Linear warm-up to ``learning_rate``.
+    lr_schedule : {"constant", "cosine"}, default="constant"
+        The rate after the warm-up: held, or decayed to 0 along a half cosine by the last
+        step. Left out of dumps at "constant", so cell keys stay as they were.
     steps : int or None, default=None
         Optimizer steps. Exactly one of ``steps`` and ``epochs`` is set; giving one alone
         replaces the other's default.
@@ -263,6 +266,9 @@ class FinetuneConfig(BaseModel):
     learning_rate: float = Field(default=1e-4, gt=0)
     weight_decay: float = Field(default=0.0, ge=0)
     warmup_steps: int = Field(default=0, ge=0)
+    lr_schedule: Literal["constant", "cosine"] = Field(
+        default="constant", exclude_if=lambda value: value == "constant"
+    )
     steps: int | None = Field(default=None, gt=0)
     epochs: float | None = Field(default=1.0, gt=0)
     batch_size: int = Field(default=2, gt=0)

@@ -20,6 +20,9 @@ finetune(model, examples, out_dir, *, config=None, seed=0, overwrite=False,
       ``finetune_config.json`` and ``meta.json`` (``steps`` done so far, ``fraction``).
 
     ``out_dir`` appears only when everything is written (a temporary sibling is renamed).
+lr_factor(step, *, warmup, total, schedule) -> float
+    The learning rate of an optimizer step as a fraction of the peak (warm-up, then
+    constant or cosine).
 checkpoint_steps(fractions, total_steps) -> dict of int to list of float
     The optimizer step after which each fraction's checkpoint is saved.
 checkpoint_dir(out_dir, fraction) -> Path
@@ -45,6 +48,7 @@ process to float tolerance (with ``lora_dropout=0``: dropout masks are drawn per
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -113,6 +117,28 @@ def select_modules(model, arch: Architecture, config: FinetuneConfig) -> dict[st
             continue
         selected[part].append(name)
     return selected
+
+
+def lr_factor(step: int, *, warmup: int, total: int, schedule: str) -> float:
+    """The learning rate of optimizer step ``step`` (from 0) as a fraction of the peak.
+
+    A linear warm-up over ``warmup`` steps (the first step already at ``1 / warmup``), then
+    the peak held (``"constant"``) or decayed along a half cosine that would reach 0 one
+    step after the last (``"cosine"``).
+
+    Examples
+    --------
+    >>> [lr_factor(s, warmup=2, total=6, schedule="constant") for s in range(4)]
+    [0.5, 1.0, 1.0, 1.0]
+    >>> [round(lr_factor(s, warmup=0, total=4, schedule="cosine"), 3) for s in range(4)]
+    [1.0, 0.854, 0.5, 0.146]
+    """
+    if step < warmup:
+        return (step + 1) / warmup
+    if schedule == "constant":
+        return 1.0
+    progress = (step - warmup) / max(1, total - warmup)
+    return 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
 def checkpoint_steps(fractions: Sequence[float] | None, total_steps: int) -> dict[int, list[float]]:
@@ -267,10 +293,15 @@ class FinetuneRecipe:
         )
         # Together, as DeepSpeed and FSDP need: they shard the model and its optimizer state.
         self.model, self.optimizer = self.accelerator.prepare(self.model, optimizer)
-        warmup = config.warmup_steps
         # Not prepared: accelerate would step it once per process per optimizer step.
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda step: min(1.0, (step + 1) / warmup) if warmup else 1.0
+            optimizer,
+            functools.partial(
+                lr_factor,
+                warmup=config.warmup_steps,
+                total=self.total_steps,
+                schedule=config.lr_schedule,
+            ),
         )
 
     # -- train ---------------------------------------------------------------------------
@@ -328,6 +359,7 @@ class FinetuneRecipe:
                     tokens += int(batch.inputs["attention_mask"].sum())
                 if config.max_grad_norm is not None:
                     accelerator.clip_grad_norm_(self.model.parameters(), config.max_grad_norm)
+                lr = self.scheduler.get_last_lr()[0]  # this step's rate, before it moves on
                 self.optimizer.step()
                 self.scheduler.step()
                 self.optimizer.zero_grad(set_to_none=True)
@@ -341,7 +373,7 @@ class FinetuneRecipe:
                     "step": step + 1,
                     "loss": step_loss,
                     "accuracy": correct / seen,
-                    "lr": self.scheduler.get_last_lr()[0],
+                    "lr": lr,
                     "elapsed_s": round(time.perf_counter() - start, 3),
                 }
                 if self.loss_log is not None:  # the main process
