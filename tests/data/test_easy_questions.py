@@ -66,3 +66,24 @@ def test_functional_candidates_sit_one_per_quadrant_and_easy_ones_match_by_place
         )
         # No turn between the tools at 0: the match is where REF is, nearly always.
         assert same >= 0.95 if difficulty == 0 else same < 0.6
+
+
+def _ring_off_its_patch(e) -> bool:
+    """Whether a marked point's ring (radius 5 at 64 px) reaches another Mondrian patch."""
+    xs, ys = e.meta["cuts"]
+    for x, y in e.meta["points"]:
+        col = np.searchsorted(xs, x, side="right") - 1
+        row = np.searchsorted(ys, y, side="right") - 1
+        # The image border is no other patch: a ring may run off the image.
+        left, right = (xs[col] if col else -99), (xs[col + 1] if col < 2 else 999)
+        top, bottom = (ys[row] if row else -99), (ys[row + 1] if row < 2 else 999)
+        if not (left <= x - 5 and x + 5 < right and top <= y - 5 and y + 5 < bottom):
+            return True
+    return False
+
+
+def test_easy_reflectance_rings_lie_on_one_surface():
+    easy = generate("Relative_Reflectance", "val", N, difficulty=0.0)
+    assert not any(map(_ring_off_its_patch, easy))
+    # The hard level keeps BLINK's points beside an edge: some rings reach a neighbour.
+    assert any(map(_ring_off_its_patch, generate("Relative_Reflectance", "val", N, difficulty=1.0)))

@@ -9,14 +9,14 @@ from tasktransfer.model import FinetuneConfig
 from tasktransfer.study import load_study_config
 
 HUB = "{name: Qwen/Qwen2.5-VL-3B-Instruct}"
-# The quickstart leaves its finetune section empty (the tiny preset's own 400 x 16); these
+# The quickstart leaves its finetune section empty (the tiny preset's own 600 x 16); these
 # give the section the tests read.
 SECTION = ["finetune.steps=400", "finetune.batch_size=16"]
 
 
 def test_the_quickstart_keeps_the_tiny_presets_settings():
     config = load_study_config("quickstart")
-    assert config.finetune == FinetuneConfig.from_preset("tiny", steps=400, batch_size=16)
+    assert config.finetune == FinetuneConfig.from_preset("tiny", steps=600, batch_size=16)
     assert config.finetune.method == "full" and config.finetune.learning_rate == 5e-4
 
 
@@ -36,7 +36,7 @@ def test_a_model_entry_may_name_its_preset(tmp_path):
     """A folder holding a copy of the tiny base finetunes like the tiny model when asked."""
     models = f"models=[{{name: {tmp_path}, finetune_preset: tiny}}]"
     config = load_study_config("quickstart", [models])
-    assert config.finetune == FinetuneConfig.from_preset("tiny", steps=400, batch_size=16)
+    assert config.finetune == FinetuneConfig.from_preset("tiny", steps=600, batch_size=16)
     assert config.models[0].preset == "tiny"
 
 

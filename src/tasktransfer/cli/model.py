@@ -129,7 +129,7 @@ def finetune(
     --mixture (a file of task -> example counts, drawn by the run's seed).
 
     Settings start from the model's finetune preset: `tiny` (full finetuning,
-    lr 5e-4, 400 steps) for --model tiny, `hub-lora` (LoRA r16 on the language
+    lr 5e-4, 600 steps) for --model tiny, `hub-lora` (LoRA r16 on the language
     model, lr 1e-4, one epoch) otherwise. The flags override them, and
     --set KEY=VALUE overrides any of them last (an unknown KEY lists them all).
 

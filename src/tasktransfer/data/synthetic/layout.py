@@ -83,10 +83,14 @@ def hard_question(rng: np.random.Generator, difficulty: float) -> bool:
     return bool(rng.random() < 2 * difficulty)
 
 
-def points_on(rng, ids: np.ndarray, objects, size: int, *, avoid=()) -> list | None:
+def points_on(
+    rng, ids: np.ndarray, objects, size: int, *, avoid=(), margin: int = 1
+) -> list | None:
     """One visible interior pixel per object, far enough apart to circle them all; or None.
 
-    ``ids`` is a label image (0 = background, ``i + 1`` = object ``i``). Points keep
+    ``ids`` is a label image (0 = background, ``i + 1`` = object ``i``). Each point lies at
+    least ``margin`` pixels inside its object (1: not on its edge; the marker's radius: the
+    whole ring on the object). Points keep
     :func:`~tasktransfer.data.synthetic.draw.marker_footprint` pixels between them and from
     the ``avoid`` points, so their circles and tags never cover each other.
     """
@@ -94,9 +98,12 @@ def points_on(rng, ids: np.ndarray, objects, size: int, *, avoid=()) -> list | N
     inset = draw.marker_radius(size) // 2
     points = list(avoid)
     for obj in objects:
+        inside = ids == obj + 1
+        for _ in range(margin):
+            inside = interior(inside)
         ys, xs = np.nonzero(ids == obj + 1)
         ok = (xs >= inset) & (xs < size - inset) & (ys >= inset) & (ys < size - inset)
-        ok &= interior(ids == obj + 1)[ys, xs]
+        ok &= inside[ys, xs]
         for p in points:
             ok &= (xs - p[0]) ** 2 + (ys - p[1]) ** 2 >= keep**2
         if not ok.any():

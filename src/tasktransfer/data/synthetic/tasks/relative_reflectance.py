@@ -6,7 +6,8 @@ shadow band also crosses it. A pixel's value is ``albedo * light``, so the brigh
 can belong to the darker surface. The answer compares albedos: A darker, B darker, or the
 same (A is the left point). Difficulty scales the light's falloff (0.1 at 0, 0.6 at 1);
 different albedos are three levels apart (0.3 and 0.9) below difficulty 0.25, two below 0.5,
-one from 0.5 on.
+one from 0.5 on. Below 0.5 each ring lies wholly on its surface, so the colour inside it is
+the surface's alone; from 0.5 on a point may sit next to another surface, as in BLINK.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def light(params, size) -> np.ndarray:
     "Relative_Reflectance",
     skills=("marker_reading", "shading"),
     difficulty=0.0,
-    version=4,
+    version=5,
 )
 def generate(rng, answer, *, difficulty, image_size) -> Scene:
     size = image_size
@@ -65,9 +66,10 @@ def generate(rng, answer, *, difficulty, image_size) -> Scene:
         start = float(rng.uniform(0.1, 0.6))
         params["shadow"] = [start, start + float(rng.uniform(0.2, 0.35))]
     # Two patches with room for a circled point each; then albedos that give the answer.
+    margin = draw.marker_radius(size) if difficulty < 0.5 else 1
     for _ in range(100):
         a, b = (int(v) for v in rng.choice(9, size=2, replace=False))
-        points = points_on(rng, ids, [a, b], size)
+        points = points_on(rng, ids, [a, b], size, margin=margin)
         if points is not None:
             break
     else:
