@@ -1,12 +1,15 @@
 """Does a tiny base keep the plasticity a study needs? One task learned from several starts.
 
-Builds tiny bases from a few recipes (and random weights), then gives each the default
-finetune on one synthetic task and scores its held-out test split, printing the training
-accuracy by eighths of the steps. The named alternative is random weights: a base worth
-shipping learns the task at least as well. Measured on this CPU (docs/tiny-model.md): a
-base trained harder than the default v4 recipe no longer learns Relative_Depth in 400 steps.
+Builds tiny bases from a few recipes (and random weights), then gives each the finetune of
+a study config (default ``synthetic-full``: the tiny preset, its training questions) on one
+synthetic task and scores 200 held-out test questions before and after, printing the
+training accuracy by eighths of the steps; each start runs as a cell of that study would,
+through ``bench/tiny_transfer_calibration.py``'s job. The named alternative is random
+weights: a base worth shipping learns the task at least as well. Measured on this CPU
+(docs/tiny-model.md, at the preset of stop 9): a base trained harder than the default v4
+recipe no longer learns Relative_Depth.
 
-    OMP_NUM_THREADS=1 python bench/tiny_base_plasticity.py [--task Relative_Depth] [--seed 0]
+    python bench/tiny_base_plasticity.py [--task Relative_Depth] [--seed 0] [--set KEY=VALUE ...]
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from tiny_transfer_calibration import accuracy, finetune_and_score
+from tiny_transfer_calibration import run_job
 
 
 def starts(work: Path) -> dict[str, Path]:
@@ -38,23 +41,22 @@ def starts(work: Path) -> dict[str, Path]:
 
 
 def main() -> None:
-    from tasktransfer.data import load_examples
-    from tasktransfer.model import FinetuneConfig, load_model
+    from tasktransfer.study import load_study_config
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task", default="Relative_Depth")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--config", default="synthetic-full", help="study config name or path")
+    parser.add_argument("--set", nargs="*", default=[], help="study overrides, key=value")
     args = parser.parse_args()
-    train = load_examples("synthetic", [args.task], "train", limit=500)[args.task]
-    test = load_examples("synthetic", [args.task], "test", limit=200)[args.task]
-    config = FinetuneConfig.from_preset("tiny")
     with tempfile.TemporaryDirectory() as tmp:
         for name, folder in starts(Path(tmp)).items():
-            loaded = load_model(str(folder))
-            before, _ = accuracy(loaded.model, loaded.processor, loaded.arch, test)
-            row = finetune_and_score(loaded, str(folder), train, test, config, args.seed)
+            # A folder holding a tiny model finetunes and evaluates as the tiny model does.
+            start = f"models=[{{name: {folder}, finetune_preset: tiny}}]"
+            overrides = [start, "eval_data.split=test", "eval_data.limit=200", *args.set]
+            row = run_job(load_study_config(args.config, overrides), args.task, args.seed)
             print(
-                f"{name:40s} {args.task} {before:.3f} -> {row['after']:.3f}  "
+                f"{name:40s} {args.task} {row['before']:.3f} -> {row['after']:.3f}  "
                 f"train accuracy by eighths {row['train_curve']}",
                 flush=True,
             )
