@@ -78,6 +78,12 @@ def test_stats_on_a_folder_reads_each_split_it_has_unless_told_one(tmp_path):
         ("Jigsaw", "train"): 4,
         ("Jigsaw", "val"): 2,
     }
+    # An abbreviation finds its task's folder and reports the task by name.
+    short = runner.invoke(app, ["data", "stats", "--data", str(out), "--tasks", "CN", "--json"])
+    assert [(r["task"], r["split"]) for r in json.loads(short.output)] == [
+        ("Counting", "train"),
+        ("Counting", "val"),
+    ]
     told = runner.invoke(app, ["data", "stats", "--data", str(out), "--split", "val", "--json"])
     assert {(r["task"], r["split"]) for r in json.loads(told.output)} == {
         ("Counting", "val"),

@@ -108,7 +108,7 @@ def test_hub_model_studies_default_to_lora_on_the_language_model(tmp_path):
     assert partial.finetune.method == "lora" and not partial.finetune.tune_vision_tower
 
     tiny = load_study_config("quickstart")  # all-tiny studies keep the tiny model's defaults
-    assert tiny.finetune == FinetuneConfig.from_preset("tiny", steps=400, batch_size=16)
+    assert tiny.finetune == FinetuneConfig.from_preset("tiny", steps=600, batch_size=16)
 
 
 def test_synthetic_difficulty_moves_only_the_cells_whose_data_it_changes():

@@ -209,10 +209,11 @@ def stats(
     names = task_list(tasks, source)
     registry = load_registry(labels)
     rows = []
-    for name, split_name in _task_splits(source, names, split):
-        [examples] = load_examples(
-            source, [name], split_name, limit=limit, seed=seed, registry=registry
-        ).values()
+    for asked, split_name in _task_splits(source, names, split, registry):
+        # Keyed by the task's full name, which an abbreviation such as CN resolves to.
+        [(name, examples)] = load_examples(
+            source, [asked], split_name, limit=limit, seed=seed, registry=registry
+        ).items()
         letters = Counter(
             e.answer_letter or ("number" if e.answer_number is not None else "hidden")
             for e in examples
@@ -248,19 +249,26 @@ def stats(
     Console().print(table)
 
 
-def _task_splits(source: str, names: list[str], split: str | None) -> list[tuple[str, str]]:
+def _task_splits(
+    source: str, names: list[str], split: str | None, registry
+) -> list[tuple[str, str]]:
     """(task, split) pairs to summarise: ``split`` if given, else a folder's own, else val."""
     if split is not None or not Path(source).is_dir():
         return [(name, split or "val") for name in names]
     from tasktransfer.data.folder import folder_splits
+    from tasktransfer.tasks.registry import UnknownTaskError
 
     root = Path(source)
-    # A task without a sub-folder (VSI-Bench's own layout) is read as before.
-    return [
-        (name, s)
-        for name in names
-        for s in (folder_splits(root, name) if (root / name).is_dir() else ["val"])
-    ]
+    pairs = []
+    for name in names:
+        try:  # an abbreviation names its task's folder; a folder's own task may be unregistered
+            folder = registry.resolve(name).name
+        except UnknownTaskError:
+            folder = name
+        # A task without a sub-folder (VSI-Bench's own layout) is read as before.
+        found = folder_splits(root, folder) if (root / folder).is_dir() else ["val"]
+        pairs += [(name, s) for s in found]
+    return pairs
 
 
 @app.command("dedup")

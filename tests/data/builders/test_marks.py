@@ -109,6 +109,7 @@ def test_points_that_fit_are_whole_and_do_not_touch(k):
 # Images of 2 examples per task at 64 and 128 px (seed 1), hashed with the drawing code
 # as it was before the synthetic suite moved onto this renderer (and checked equal after).
 # A generator whose version changed since is skipped: its images may differ on purpose.
+# Relative_Reflectance is left out: its version 5 moved its easy points after the move.
 SYNTHETIC_IMAGES = {
     "Art_Style": (1, "e50ddbe89c896d4c"),
     "Counting": (4, "4a28fc93940082f8"),
@@ -118,7 +119,6 @@ SYNTHETIC_IMAGES = {
     "Multi-view_Reasoning": (1, "f65a7bfd0a00b3a7"),
     "Object_Localization": (2, "b4fd1c82c876cae8"),
     "Relative_Depth": (2, "bb0b2c53bdef5f4e"),
-    "Relative_Reflectance": (4, "c358e6baae0b79a0"),
     "Semantic_Correspondence": (2, "73828d2ce7fcdd9d"),
     "Spatial_Relation": (2, "2d6dd9fc34b71937"),
     "Visual_Correspondence": (3, "43ca6289cb6adffe"),
