@@ -28,8 +28,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+from tiny_transfer_calibration import LEARNED
 
-LEARNED = 0.3
 # Bands of skill overlap (Jaccard): none, at most one shared skill in three, more.
 BANDS = (("0", 0.0, 0.0), ("(0, 1/3]", 1e-9, 1 / 3 + 1e-9), ("above 1/3", 1 / 3 + 1e-9, 1.0))
 
@@ -59,12 +59,13 @@ def main() -> None:
     print(f"{ran} cells run, {len(outcome.skipped)} already done: {wall / 60:.1f} min")
 
     layout = StudyLayout(Path(args.out))
+    results = read_results(layout.results)
     for label, model in json.loads((layout.analysis / "analysis.json").read_text())[
         "models"
     ].items():
         tasks, runs = model["tasks"], model["runs"]
         collapsed = {
-            (r.run, r.source) for r in read_results(layout.results)
+            (r.run, r.source) for r in results
             if r.model == label and r.source == r.target and r.collapsed
         }  # fmt: skip
         learned = [

@@ -98,10 +98,11 @@ def points_on(
     inset = draw.marker_radius(size) // 2
     points = list(avoid)
     for obj in objects:
-        inside = ids == obj + 1
+        mask = ids == obj + 1
+        inside = mask
         for _ in range(margin):
             inside = interior(inside)
-        ys, xs = np.nonzero(ids == obj + 1)
+        ys, xs = np.nonzero(mask)
         ok = (xs >= inset) & (xs < size - inset) & (ys >= inset) & (ys < size - inset)
         ok &= inside[ys, xs]
         for p in points:
